@@ -1,0 +1,77 @@
+"""The `tutor` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.settings import Settings
+
+DESCRIPTION = """ml-tutor: learn, get quizzed and graded on ML-interview topics.
+
+Without a command, starts the Telegram bot when TELEGRAM_BOT_TOKEN is set, otherwise a
+terminal chat. Works offline by default; set ANTHROPIC_API_KEY to use Claude."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tutor", description=DESCRIPTION,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("-v", "--verbose", action="store_true", help="log more (never secrets)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    chat = sub.add_parser("chat", help="chat in the terminal (reads stdin when piped)")
+    chat.add_argument("--learner", help="learner name (default: TUTOR_LEARNER or 'local')")
+    sub.add_parser("ingest", help="build or update the knowledge index (only changes are embedded)")
+    sub.add_parser("telegram", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    return p
+
+
+def _banner(settings: Settings, engine_line: str) -> str:
+    return f"ml-tutor — {engine_line}\nData: {settings.data_dir}"
+
+
+async def _chat(settings: Settings, learner: str) -> None:
+    from bot.chat import run_chat
+    from bot.wiring import open_tutor
+
+    print("Loading the curriculum…", file=sys.stderr, flush=True)
+    async with open_tutor(settings) as tutor:
+        await run_chat(tutor, f"cli:{learner}", _banner(settings, tutor.deps.engine.describe()))
+
+
+def _ingest(settings: Settings) -> int:
+    from bot.wiring import build_knowledge
+    from knowledge.embeddings import MiniLMEmbedder
+
+    settings.ensure_dirs()
+    knowledge = build_knowledge(settings, MiniLMEmbedder(), progress=True)
+    print(f"Curriculum: {len(knowledge.catalog.notes)} notes — {knowledge.report}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `tutor` console script."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "chromadb", "sentence_transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    settings = Settings()
+    command = args.command or ("telegram" if settings.telegram_bot_token else "chat")
+    if command == "ingest":
+        return _ingest(settings)
+    if command == "telegram":
+        print("The Telegram front is not built yet (issue: the tutor in Telegram). "
+              "Unset TELEGRAM_BOT_TOKEN to chat in the terminal.", file=sys.stderr)
+        return 2
+    learner = getattr(args, "learner", None) or settings.learner
+    try:
+        asyncio.run(_chat(settings, learner))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
