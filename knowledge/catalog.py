@@ -192,4 +192,7 @@ def load_catalog(notes_dir: Path = NOTES_DIR, curriculum: Path = CURRICULUM_FILE
     for note, path in zip(notes, iter_note_files(notes_dir), strict=True):
         if path.stem != note.id:
             raise CatalogError(f"{path}: file name must match id {note.id!r}")
-    return Catalog(domains=load_domains(curriculum), notes=notes)
+    try:
+        return Catalog(domains=load_domains(curriculum), notes=notes)
+    except ValidationError as exc:  # pydantic wraps our CatalogError: unwrap to one clear line
+        raise CatalogError("; ".join(e["msg"] for e in exc.errors())) from exc

@@ -91,9 +91,8 @@ def chunk_note(note: Note, source: str = "curriculum") -> list[Chunk]:
          "Typical questions:", *(f"- {q}" for q in note.seed_questions),
          *(f"- {q.prompt}" for q in note.questions)]
     ).strip()
-    chunks.append(Chunk(id=f"{note.id}#0", note_id=note.id, title=note.title, domain=note.domain,
-                        heading="Overview", text=overview, source=source))
-    for heading, text in split_sections(note.body):
+    sections = [("Overview", overview), *split_sections(note.body)]
+    for heading, text in sections:
         if heading == note.title or heading == "":
             heading = heading or "Introduction"
         for piece in split_long(text):
