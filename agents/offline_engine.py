@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 from agents.grading.offline import OfflineGrader
 from agents.schemas import Grade, QuizQuestion
 from knowledge.catalog import Note
+from knowledge.chunking import FRONT_MATTER_HEADINGS
 from knowledge.retriever import Passage
 
 _DIFFICULTY_ORDER = {"easy": 0, "medium": 1, "hard": 2}
@@ -54,7 +55,8 @@ class OfflineEngine:
                    "ask about a specific concept.")
             return
         # Overview chunks (key-point lists) help retrieval but read badly as an answer.
-        body = [p for p in passages if p.chunk.heading != "Overview"] or list(passages)
+        body = [p for p in passages if p.chunk.heading not in FRONT_MATTER_HEADINGS] or list(
+            passages)
         best = body[0]
         yield f"From the notes — {best.chunk.title}:\n\n{best.chunk.text}\n\n"
         yield f"(Source: {best.chunk.label}. Say \"teach me {best.chunk.note_id}\" for the lesson.)"

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from knowledge.catalog import Note
 
 MAX_CHARS = 1200  # ≈ 250 tokens: under MiniLM's 256-token window, so nothing is truncated away
+FRONT_MATTER_HEADINGS = frozenset({"Overview", "Typical questions", "Key points"})
 _HEADING = re.compile(r"^(#{1,3})\s+(.+?)\s*$", re.M)
 
 
@@ -83,15 +84,16 @@ def split_long(text: str, max_chars: int = MAX_CHARS) -> list[str]:
 
 
 def chunk_note(note: Note, source: str = "curriculum") -> list[Chunk]:
-    """Chunks for one note: an overview chunk (key points and questions) plus body sections."""
+    """Chunks for one note: names, questions and key points, then each body section."""
     chunks: list[Chunk] = []
-    overview = "\n".join(
-        [f"Also called: {', '.join(note.aliases)}." if note.aliases else "",
-         "Key points:", *(f"- {p}" for p in note.key_points),
-         "Typical questions:", *(f"- {q}" for q in note.seed_questions),
-         *(f"- {q.prompt}" for q in note.questions)]
-    ).strip()
-    sections = [("Overview", overview), *split_sections(note.body)]
+    # Three short front-matter chunks: short texts match short queries far better in embedding
+    # space than one long mixed chunk ("bn vs ln" ↔ the names; a seed question ↔ the questions).
+    names = f"{note.title}. Also called: {', '.join(note.aliases)}." if note.aliases else note.title
+    questions = "\n".join(f"- {q}" for q in [*note.seed_questions,
+                                              *(q.prompt for q in note.questions)])
+    points = "\n".join(f"- {p}" for p in note.key_points)
+    sections = [("Overview", names), ("Typical questions", questions), ("Key points", points),
+                *split_sections(note.body)]
     for heading, text in sections:
         if heading == note.title or heading == "":
             heading = heading or "Introduction"

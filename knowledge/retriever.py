@@ -14,6 +14,9 @@ from knowledge.lexical import LexicalIndex
 
 Mode = Literal["hybrid", "dense", "lexical"]
 RRF_K = 60  # the constant from Cormack et al.; damps the influence of any single list's top ranks
+# Dense counts half as much as BM25 in the fusion: on this technical vocabulary keyword matches
+# are the stronger signal, and MiniLM mainly rescues paraphrases that share no words with a note.
+DENSE_WEIGHT = 0.5
 
 
 class Passage(BaseModel):
@@ -59,7 +62,7 @@ class Retriever:
     def search(self, query: str, k: int = 5, *, note_ids: Sequence[str] | None = None,
                domain: str | None = None, mode: Mode = "hybrid") -> list[Passage]:
         """Top-k passages for a query; `note_ids`/`domain` restrict the search."""
-        query = query.strip()
+        query = self.lexical.correct(query.strip())
         if not query:
             return []
         n = max(k, self.candidates)
@@ -71,16 +74,37 @@ class Retriever:
         if mode != "hybrid":
             return [Passage(chunk=c, score=s) for c, s in lists[0][:k]]
         fused: dict[str, float] = defaultdict(float)
-        for ranked in lists:
+        for weight, ranked in zip((DENSE_WEIGHT, 1.0), lists, strict=True):
             for rank, (chunk, _) in enumerate(ranked):
-                fused[chunk.id] += 1.0 / (RRF_K + rank + 1)
+                fused[chunk.id] += weight / (RRF_K + rank + 1)
         best = sorted(fused.items(), key=lambda kv: -kv[1])[:k]
         return [Passage(chunk=self.chunks[cid], score=score) for cid, score in best]
 
     def rank_notes(self, query: str, k: int = 3, mode: Mode = "hybrid",
                    domain: str | None = None) -> list[tuple[str, float]]:
-        """Notes ranked for a query: each note scored by its best chunk."""
-        best: dict[str, float] = {}
-        for p in self.search(query, k=max(10, 4 * k), mode=mode, domain=domain):
-            best.setdefault(p.chunk.note_id, p.score)
-        return sorted(best.items(), key=lambda kv: -kv[1])[:k]
+        """Notes ranked for a query.
+
+        Each retriever first ranks notes by their best chunk; hybrid then fuses the two note
+        rankings with RRF. Fusing at note level lets a note that both retrievers like win even
+        when they liked different chunks of it.
+        """
+        query = self.lexical.correct(query.strip())
+        if not query:
+            return []
+        n = max(4 * k, self.candidates)
+        rankings: list[tuple[float, list[str]]] = []
+        if mode in ("hybrid", "dense"):
+            rankings.append((DENSE_WEIGHT, _notes_in_order(self.dense(query, n, domain=domain))))
+        if mode in ("hybrid", "lexical"):
+            rankings.append((1.0, _notes_in_order(
+                self.lexical.search(query, n, self._allowed(None, domain)))))
+        fused: dict[str, float] = defaultdict(float)
+        for weight, ranking in rankings:
+            for rank, note_id in enumerate(ranking):
+                fused[note_id] += weight / (RRF_K + rank + 1)
+        return sorted(fused.items(), key=lambda kv: -kv[1])[:k]
+
+
+def _notes_in_order(hits: list[tuple[Chunk, float]]) -> list[str]:
+    """Note ids in the order of their best chunk."""
+    return list(dict.fromkeys(chunk.note_id for chunk, _ in hits))
