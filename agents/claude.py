@@ -10,7 +10,6 @@ import anthropic
 import pydantic
 
 import prompts
-from agents.grading.offline import OfflineGrader
 from agents.offline_engine import OfflineEngine
 from agents.schemas import GeneratedQuestion, Grade, QuizQuestion
 from knowledge.catalog import Note

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 
 class Grade(BaseModel):
-    """A graded answer. The same model is Claude's output schema, what is stored, and what is shown."""
+    """A graded answer: Claude's output schema, what is stored, and what is shown."""
 
     score: int = Field(ge=0, le=100, description="0–100: share of the key points answered "
                        "correctly, minus deductions for wrong statements.")

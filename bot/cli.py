@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 
@@ -24,6 +25,11 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--learner", help="learner name (default: TUTOR_LEARNER or 'local')")
     sub.add_parser("ingest", help="build or update the knowledge index (only changes are embedded)")
     sub.add_parser("telegram", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    grade = sub.add_parser("grade", help="grade answers in bulk, offline (JSON lines in and out)")
+    grade.add_argument("--jsonl", required=True, metavar="IN",
+                       help='input: one {"id", "question", "reference_answer", "answer"'
+                            '[, "key_points"]} per line ("-" for stdin)')
+    grade.add_argument("--out", metavar="OUT", help="output file (default: stdout)")
     return p
 
 
@@ -50,6 +56,24 @@ def _ingest(settings: Settings) -> int:
     return 0
 
 
+def _grade(source: str, target: str | None) -> int:
+    from agents.grading.offline import OfflineGrader
+    from bot.grade_batch import grade_stream
+    from knowledge.embeddings import MiniLMEmbedder
+
+    grader = OfflineGrader(MiniLMEmbedder())
+    infile = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
+    outfile = open(target, "w", encoding="utf-8") if target else sys.stdout  # noqa: SIM115
+    try:
+        count = grade_stream(grader, infile, outfile)
+    finally:
+        for f in (infile, outfile):
+            if f not in (sys.stdin, sys.stdout):
+                f.close()
+    print(f"graded {count} answers", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `tutor` console script."""
     args = _parser().parse_args(argv)
@@ -61,15 +85,15 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command or ("telegram" if settings.telegram_bot_token else "chat")
     if command == "ingest":
         return _ingest(settings)
+    if command == "grade":
+        return _grade(args.jsonl, args.out)
     if command == "telegram":
         print("The Telegram front is not built yet (issue: the tutor in Telegram). "
               "Unset TELEGRAM_BOT_TOKEN to chat in the terminal.", file=sys.stderr)
         return 2
     learner = getattr(args, "learner", None) or settings.learner
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_chat(settings, learner))
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

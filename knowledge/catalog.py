@@ -86,7 +86,8 @@ class Note(BaseModel):
 
     def section(self, heading: str) -> str:
         """Text of the `## heading` section of the body, or "" when absent."""
-        pattern = re.compile(rf"^##\s+{re.escape(heading)}\s*$(.*?)(?=^##\s|\Z)", re.M | re.S | re.I)
+        pattern = re.compile(rf"^##\s+{re.escape(heading)}\s*$(.*?)(?=^##\s|\Z)",
+                             re.M | re.S | re.I)
         match = pattern.search(self.body)
         return match.group(1).strip() if match else ""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 import threading
@@ -97,7 +98,7 @@ class HashingEmbedder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             words = re.findall(r"[a-z0-9]+", text.lower())
-            for gram in words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]:
+            for gram in words + [f"{a} {b}" for a, b in itertools.pairwise(words)]:
                 digest = hashlib.md5(gram.encode()).digest()
                 out[row, int.from_bytes(digest[:4], "little") % self.dim] += 1.0
             norm = np.linalg.norm(out[row])

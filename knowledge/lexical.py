@@ -46,7 +46,8 @@ class LexicalIndex:
             return close[0] if close else word
         return re.sub(r"[A-Za-z]+", fix, query)
 
-    def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[Chunk, float]]:
+    def search(self, query: str, k: int,
+               allowed: set[str] | None = None) -> list[tuple[Chunk, float]]:
         """Top-k chunks by BM25 score; `allowed` restricts to those chunk ids."""
         q = tokens(query)
         if not q or self._bm25 is None:

@@ -25,27 +25,27 @@ async def test_teach_quiz_grade_summary(settings, clock, embedder):
         assert "BatchNorm" in text and "Source: Normalization layers" in text
 
         quiz = await _events(tutor, "cli:ann", "quiz me")
-        question = [e for e in quiz if e.kind == "question"][0]
+        question = next(e for e in quiz if e.kind == "question")
         assert question.data["note_id"] == "normalization"
 
-        good = [e for e in await _events(tutor, "cli:ann", GOOD) if e.kind == "grade"][0]
+        good = next(e for e in await _events(tutor, "cli:ann", GOOD) if e.kind == "grade")
         assert good.data["grade"]["score"] >= 80
         assert 0 <= good.data["grade"]["confidence"] <= 1
 
         await _events(tutor, "cli:ann", "quiz me on regularization")
-        empty = [e for e in await _events(tutor, "cli:ann", "no idea") if e.kind == "grade"][0]
+        empty = next(e for e in await _events(tutor, "cli:ann", "no idea") if e.kind == "grade")
         assert empty.data["grade"]["score"] == 0
 
         events = await _events(tutor, "cli:ann", "quiz me on adam vs sgd")
-        q = [e for e in events if e.kind == "question"][0]
-        bad = [e for e in await _events(tutor, "cli:ann", "Adam is a kind of decision tree "
-                                        "that splits on Gini impurity.") if e.kind == "grade"][0]
+        q = next(e for e in events if e.kind == "question")
+        bad = next(e for e in await _events(tutor, "cli:ann", "Adam is a kind of decision tree "
+                                        "that splits on Gini impurity.") if e.kind == "grade")
         assert bad.data["grade"]["score"] <= 30
         assert bad.data["grade"]["gaps"] and set(bad.data["grade"]["gaps"]) <= set(
             q.data["key_points"])
 
-        summary = [e for e in await _events(tutor, "cli:ann", "summary")
-                   if e.kind == "summary"][0].data["summary"]
+        summary = next(e for e in await _events(tutor, "cli:ann", "summary")
+                   if e.kind == "summary").data["summary"]
         assert [r["note_id"] for r in summary["rows"]] == ["normalization", "regularization",
                                                           "optimizers"]
         assert summary["rows"][0]["score"] >= 80 and summary["rows"][1]["score"] == 0
@@ -73,12 +73,12 @@ async def test_unknown_topic_gets_suggestions(settings, clock, embedder):
 async def test_restart_mid_quiz_grades_the_pending_question(settings, clock, embedder):
     async with open_tutor(settings, clock=clock, embedder=embedder, progress=False) as tutor:
         events = await _events(tutor, "cli:ann", "quiz me on batch norm")
-        asked = [e for e in events if e.kind == "question"][0].text
+        asked = next(e for e in events if e.kind == "question").text
     # The process is gone; a new one opens the same data dir.
     async with open_tutor(settings, clock=clock, embedder=embedder, progress=False) as tutor:
         pending = await tutor.pending_question("cli:ann")
         assert pending and pending["prompt"] == asked
-        grade = [e for e in await _events(tutor, "cli:ann", GOOD) if e.kind == "grade"][0]
+        grade = next(e for e in await _events(tutor, "cli:ann", GOOD) if e.kind == "grade")
         assert grade.data["question"]["prompt"] == asked
         assert grade.data["grade"]["score"] >= 80
 

@@ -16,6 +16,7 @@ How a grade is formed (each step is a named function below):
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -53,8 +54,8 @@ class Calibration:
     """
 
     weights: dict[str, float] = field(default_factory=lambda: {
-        "coverage": 4.0, "mean_evidence": 3.0, "ref_sim": 2.5, "top_sim": 1.0,
-        "length": 0.3})
+        "coverage": 3.0, "mean_evidence": 2.0, "ref_sim": 2.0, "top_sim": 1.0,
+        "length": 0.3, "ref_overlap": 2.0, "lex_mean": 1.0, "question_sim": 0.5})
     bias: float = -4.3
     threshold: float = 0.55  # per-key-point evidence above which a point counts as covered
     sem_weight: float = 0.7  # evidence = sem_weight·semantic + (1 − sem_weight)·lexical
@@ -78,6 +79,9 @@ class Features:
     ref_sim: float           # cosine(answer, reference answer)
     top_sim: float           # best sentence-to-reference similarity
     length: float            # log-length of the answer relative to the reference
+    ref_overlap: float       # share of the reference answer's content words in the answer
+    lex_mean: float          # mean lexical evidence over key points
+    question_sim: float      # cosine(answer, question): low for off-topic answers
     question_overlap: float  # share of answer words that only repeat the question
     non_ascii: float         # share of non-ASCII letters (another language)
 
@@ -126,12 +130,13 @@ class OfflineGrader:
         """Measure the answer against the rubric (no score yet)."""
         flags: list[str] = []
         units = sentences(answer)
-        units += [f"{a} {b}" for a, b in zip(units, units[1:], strict=False)]
+        units += [f"{a} {b}" for a, b in itertools.pairwise(units)]
         units = units[:60] or [answer]
-        texts = [*units, answer, reference, *key_points]
+        texts = [*units, answer, reference, question, *key_points]
         vecs = self.embedder.embed(texts)
         n = len(units)
-        unit_vecs, answer_vec, ref_vec, kp_vecs = vecs[:n], vecs[n], vecs[n + 1], vecs[n + 2:]
+        unit_vecs, answer_vec, ref_vec, q_vec, kp_vecs = (vecs[:n], vecs[n], vecs[n + 1],
+                                                          vecs[n + 2], vecs[n + 3:])
 
         sem = (kp_vecs @ unit_vecs.T).max(axis=1) if len(kp_vecs) else np.zeros(0)
         answer_tokens = set(tokens(answer))
@@ -153,6 +158,7 @@ class OfflineGrader:
 
         ans_words = tokens(answer)
         echo = sum(1 for t in ans_words if t in question_tokens) / max(1, len(ans_words))
+        ref_words = set(tokens(reference))
         ref_len = max(1, len(tokens(reference)))
         letters = [c for c in answer if c.isalpha()]
         features = Features(
@@ -161,6 +167,9 @@ class OfflineGrader:
             ref_sim=float(answer_vec @ ref_vec),
             top_sim=float((unit_vecs @ ref_vec).max()),
             length=float(np.clip(math.log((len(ans_words) + 1) / ref_len), -3, 1)),
+            ref_overlap=len(ref_words & answer_tokens) / max(1, len(ref_words)),
+            lex_mean=float(np.mean(lex)) if lex else 0.0,
+            question_sim=float(answer_vec @ q_vec),
             question_overlap=float(echo),
             non_ascii=sum(1 for c in letters if ord(c) > 127) / max(1, len(letters)))
         return Assessment(evidence=evidence, covered=covered, features=features, flags=flags)
@@ -183,6 +192,20 @@ class OfflineGrader:
             conf -= 0.25  # the local model reads English best
         return float(np.clip(conf * self.cal.confidence_scale, 0.05, 0.97))
 
+    def prefetch(self, items: Sequence[tuple[str, str, Sequence[str], str]]) -> None:
+        """Embed the texts of many (question, reference, key points, answer) items in one batch.
+
+        Grading afterwards hits the embedder's cache: batching is what makes bulk grading fast.
+        """
+        texts: list[str] = []
+        for question, reference, key_points, answer in items:
+            clean, _ = strip_injection(answer)
+            units = sentences(clean)
+            texts += [*units, *(f"{a} {b}" for a, b in itertools.pairwise(units)),
+                      clean, reference, question, *key_points]
+        if texts:
+            self.embedder.embed([t for t in texts if t])
+
     def grade(self, question: str, reference: str, key_points: Sequence[str], answer: str,
               misconceptions: Sequence[str] = ()) -> Grade:
         """Grade one answer."""
@@ -200,7 +223,7 @@ class OfflineGrader:
                          feedback="That restates the question; try answering it in your own words."
                          + note, grader=VERSION)
         fraction = self.score(f)
-        score = int(round(100 * fraction))
+        score = round(100 * fraction)
         covered = [p for p, c in zip(key_points, a.covered, strict=True) if c]
         gaps = [p for p, c in zip(key_points, a.covered, strict=True) if not c]
         found = self._misconceptions(clean, misconceptions)
