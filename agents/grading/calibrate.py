@@ -43,7 +43,7 @@ def _threshold(grader: OfflineGrader, cases: Sequence[Labelled]) -> float:
 
 
 def fit_calibration(grader: OfflineGrader, cases: Sequence[Labelled],
-                    l2: float = 0.01) -> Calibration:
+                    l2: float = 0.0005) -> Calibration:
     """Fit the gap threshold, then a logistic map from features to the labelled score."""
     usable = []
     for c in cases:
