@@ -9,7 +9,8 @@ from typing import Protocol
 import numpy as np
 from scipy.optimize import minimize
 
-from agents.grading.offline import Calibration, Features, OfflineGrader, strip_injection
+from agents.grading.offline import (Calibration, Features, OfflineGrader, looks_english,
+                                    strip_injection)
 
 FEATURES = list(Features.__dataclass_fields__)
 
@@ -43,12 +44,14 @@ def _threshold(grader: OfflineGrader, cases: Sequence[Labelled]) -> float:
 
 
 def fit_calibration(grader: OfflineGrader, cases: Sequence[Labelled],
-                    l2: float = 0.0005) -> Calibration:
+                    l2: float = 0.001) -> Calibration:
     """Fit the gap threshold, then a logistic map from features to the labelled score."""
     usable = []
     for c in cases:
         clean, _ = strip_injection(c.answer)
-        if len(clean.split()) >= 2:  # empty/non-answers are decided by rule, not by the model
+        # Empty and non-English answers are handled by rule: their features carry no signal the
+        # model can learn from, and including them would teach it a floor for off-topic text.
+        if len(clean.split()) >= 2 and looks_english(clean):
             usable.append((c, clean))
     threshold = _threshold(grader, [c for c, _ in usable])
     fitted = OfflineGrader(grader.embedder, Calibration(threshold=threshold))
@@ -57,9 +60,12 @@ def fit_calibration(grader: OfflineGrader, cases: Sequence[Labelled],
     y = np.array([c.label / 5 for c, _ in usable])
 
     def loss(params: np.ndarray) -> float:
+        # Fractional logit: binomial deviance against the labelled fraction of the rubric.
+        # Unlike squared error it keeps pushing towards 0 and 1, so an answer with no evidence
+        # can score near 0 and a complete one near 100.
         z = X @ params[:-1] + params[-1]
-        p = 1 / (1 + np.exp(-z))
-        return float(np.mean((p - y) ** 2) + l2 * np.sum(params[:-1] ** 2))
+        log_p, log_q = -np.logaddexp(0, -z), -np.logaddexp(0, z)
+        return float(-np.mean(y * log_p + (1 - y) * log_q) + l2 * np.sum(params[:-1] ** 2))
 
     start = np.zeros(len(FEATURES) + 1)
     result = minimize(loss, start, method="L-BFGS-B")

@@ -16,7 +16,6 @@ How a grade is formed (each step is a named function below):
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import re
@@ -100,6 +99,29 @@ class Assessment:
     flags: list[str]
 
 
+_ENGLISH_FUNCTION_WORDS = frozenset(
+    "the a an is are was were be been of to in on at for with by from as and or but not that "
+    "this these those it its which when so if than then each more less can will does do".split())
+_OTHER_FUNCTION_WORDS = frozenset(  # Spanish, French, German, Portuguese, Italian
+    "el la los las de del que en es un una por para con se lo al como más pero sus "
+    "le les des et est une du pour dans pas qui sur au avec ce sont plus "
+    "der die das und ist nicht mit den dem zu ein eine auf für sich wird werden von im auch "
+    "não em os uma com il di che per gli".split())  # no one-letter words: y, e are maths
+
+
+def looks_english(text: str) -> bool:
+    """Whether a text reads as English rather than another language.
+
+    Function words are frequent in any prose and differ between languages, so comparing
+    English ones against common Spanish/French/German/Portuguese/Italian ones separates them
+    even in terse, formula-heavy answers (which have few of either).
+    """
+    words = re.findall(r"[a-zà-ÿ]+", text.lower())
+    other = sum(w in _OTHER_FUNCTION_WORDS for w in words)
+    english = sum(w in _ENGLISH_FUNCTION_WORDS for w in words)
+    return other < 3 or english >= other
+
+
 def strip_injection(answer: str) -> tuple[str, bool]:
     """Remove sentences that address the grader; returns (clean answer, whether any were found)."""
     kept, found = [], False
@@ -109,6 +131,25 @@ def strip_injection(answer: str) -> tuple[str, bool]:
             continue
         kept.append(line)
     return " ".join(kept).strip(), found
+
+
+def _spans(sent_vecs: np.ndarray, lengths: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Vectors for sentences, neighbouring pairs and the whole answer, from sentence vectors.
+
+    MiniLM mean-pools token vectors, so a passage's embedding is close to the length-weighted
+    mean of its sentences' embeddings. Composing them avoids encoding the same text two or three
+    times over, which is what bounds grading throughput on a CPU.
+    """
+    weighted = sent_vecs * np.asarray(lengths, dtype=np.float32)[:, None]
+    pairs = weighted[:-1] + weighted[1:]
+    whole = weighted.sum(axis=0)
+    spans = np.vstack([sent_vecs, pairs]) if len(pairs) else sent_vecs
+
+    def unit(m: np.ndarray) -> np.ndarray:
+        norms = np.linalg.norm(m, axis=-1, keepdims=True)
+        return m / np.where(norms == 0, 1, norms)
+
+    return unit(spans), unit(whole)
 
 
 def _sigmoid(x: float) -> float:
@@ -129,14 +170,11 @@ class OfflineGrader:
                answer: str) -> Assessment:
         """Measure the answer against the rubric (no score yet)."""
         flags: list[str] = []
-        units = sentences(answer)
-        units += [f"{a} {b}" for a, b in itertools.pairwise(units)]
-        units = units[:60] or [answer]
-        texts = [*units, answer, reference, question, *key_points]
-        vecs = self.embedder.embed(texts)
+        units = sentences(answer)[:40] or [answer]
+        vecs = self.embedder.embed([*units, reference, question, *key_points])
         n = len(units)
-        unit_vecs, answer_vec, ref_vec, q_vec, kp_vecs = (vecs[:n], vecs[n], vecs[n + 1],
-                                                          vecs[n + 2], vecs[n + 3:])
+        sent_vecs, ref_vec, q_vec, kp_vecs = vecs[:n], vecs[n], vecs[n + 1], vecs[n + 2:]
+        unit_vecs, answer_vec = _spans(sent_vecs, [len(u.split()) for u in units])
 
         sem = (kp_vecs @ unit_vecs.T).max(axis=1) if len(kp_vecs) else np.zeros(0)
         answer_tokens = set(tokens(answer))
@@ -200,9 +238,7 @@ class OfflineGrader:
         texts: list[str] = []
         for question, reference, key_points, answer in items:
             clean, _ = strip_injection(answer)
-            units = sentences(clean)
-            texts += [*units, *(f"{a} {b}" for a, b in itertools.pairwise(units)),
-                      clean, reference, question, *key_points]
+            texts += [*(sentences(clean)[:40] or [clean]), reference, question, *key_points]
         if texts:
             self.embedder.embed([t for t in texts if t])
 
@@ -230,6 +266,11 @@ class OfflineGrader:
         if found:
             score = min(score, 45)
         conf = self.confidence(a, fraction, len(clean.split()))
+        if not looks_english(clean):
+            # The local model reads English; in another language its evidence means little.
+            conf = min(conf, 0.25)
+            note += (" This answer does not look like English, which the offline grader reads "
+                     "best: treat the score as rough (Claude mode grades any language).")
         return Grade(score=score, confidence=round(conf, 2), covered=covered, gaps=gaps,
                      misconceptions=found, feedback=self._feedback(score, covered, gaps, found)
                      + note, grader=VERSION)
