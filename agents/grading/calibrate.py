@@ -9,8 +9,13 @@ from typing import Protocol
 import numpy as np
 from scipy.optimize import minimize
 
-from agents.grading.offline import (Calibration, Features, OfflineGrader, looks_english,
-                                    strip_injection)
+from agents.grading.offline import (
+    Calibration,
+    Features,
+    OfflineGrader,
+    looks_english,
+    strip_injection,
+)
 
 FEATURES = list(Features.__dataclass_fields__)
 
