@@ -121,9 +121,23 @@ class ClaudeEngine:
                             key_points=generated.key_points, difficulty=generated.difficulty)
 
     async def grade(self, question: QuizQuestion, answer: str, note: Note | None,
-                    passages: Sequence[Passage], dispute: str = "") -> Grade:
+                    passages: Sequence[Passage]) -> Grade:
         """Claude's rubric grade, checked against the offline grader; offline if Claude fails."""
         offline = await self.offline.grade(question, answer, note, passages)
+        return await self._claude_grade(question, answer, note, passages, offline)
+
+    async def dispute(self, question: QuizQuestion, answer: str, note: Note | None,
+                      passages: Sequence[Passage], previous: Grade, argument: str) -> Grade:
+        """Claude re-grades with the argument and the previous grade in view."""
+        offline = await self.offline.dispute(question, answer, note, passages, previous, argument)
+        context = (f"Previous grade: {previous.score}/100; gaps: {'; '.join(previous.gaps)}. "
+                   f"Argument: {argument}")
+        return await self._claude_grade(question, answer, note, passages, offline, context)
+
+    async def _claude_grade(self, question: QuizQuestion, answer: str, note: Note | None,
+                            passages: Sequence[Passage], offline: Grade,
+                            dispute: str = "") -> Grade:
+        """One Claude grading call; `offline` is the cross-check and the fallback."""
         nonce = secrets.token_hex(6)
         # The nonce makes the closing marker unguessable, so an answer cannot close it early.
         user = prompts.render(

@@ -27,6 +27,7 @@ def build_graph(checkpointer: Checkpointer = None):
     g.add_node("record", nodes.record)
     g.add_node("grade", nodes.grade)
     g.add_node("summary", nodes.summary)
+    g.add_node("dispute", nodes.dispute)
 
     g.add_edge(START, "route")
     g.add_conditional_edges("route", nodes.after_route)
@@ -37,6 +38,6 @@ def build_graph(checkpointer: Checkpointer = None):
     g.add_edge("abandon", "route")
     g.add_edge("record", "grade")
     for node in ("teach", "respond", "help", "topics", "nothing_pending", "skip", "grade",
-                 "summary"):
+                 "summary", "dispute"):
         g.add_edge(node, END)
     return g.compile(checkpointer=checkpointer)

@@ -37,3 +37,8 @@ class TutorEngine(Protocol):
                     passages: Sequence[Passage]) -> Grade:
         """Grade a free-text answer against the question's key points."""
         ...
+
+    async def dispute(self, question: QuizQuestion, answer: str, note: Note | None,
+                      passages: Sequence[Passage], previous: Grade, argument: str) -> Grade:
+        """Re-grade after the learner argues `previous` is wrong; the feedback explains why."""
+        ...

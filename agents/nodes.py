@@ -10,7 +10,7 @@ from langgraph.types import interrupt
 
 from agents import router
 from agents.events import Event
-from agents.schemas import QuizQuestion
+from agents.schemas import Grade, QuizQuestion
 from agents.state import Deps, TurnContext, TutorState
 from agents.summary import build_summary
 from knowledge.catalog import Note
@@ -54,11 +54,11 @@ async def route(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
 
 
 def after_route(state: TutorState) -> Literal["teach", "pick_question", "summary", "respond",
-                                              "help", "topics", "nothing_pending"]:
+                                              "help", "topics", "nothing_pending", "dispute"]:
     """Where a routed message goes."""
     return {"learn": "teach", "quiz": "pick_question", "summary": "summary",
             "question": "respond", "topics": "topics", "skip": "nothing_pending",
-            "hint": "nothing_pending", "dispute": "respond"}.get(state.intent, "help")
+            "hint": "nothing_pending", "dispute": "dispute"}.get(state.intent, "help")
 
 
 # -- teaching and answering -----------------------------------------------------------------
@@ -255,6 +255,40 @@ async def grade(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
           question=question.model_dump(), attempt_id=state.attempt_id,
           next_review=card.due_at.isoformat())
     return {"question": None, "answer": "", "last_attempt_id": state.attempt_id}
+
+
+async def dispute(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
+    """Re-grade the last answer in the light of the learner's argument; keep both grades."""
+    deps, learner_id = runtime.context.deps, runtime.context.learner_id
+    if state.last_attempt_id is None:
+        _emit(runtime, "notice", "There's no grade to dispute yet — answer a question first.")
+        return {}
+    argument = state.topic_text if state.message.startswith("/") else state.message
+    if len(argument.split()) < 3:
+        _emit(runtime, "notice", "Tell me why the grade is wrong, e.g. \"/dispute my answer "
+              "does say that LayerNorm is per example\".")
+        return {}
+    attempt = deps.store.attempt(state.last_attempt_id)
+    history = deps.store.grades(attempt.id)
+    if not history:
+        _emit(runtime, "notice", "That answer hasn't been graded yet, so there's nothing to "
+              "dispute.")
+        return {}
+    previous = Grade(**{k: v for k, v in history[-1].items() if k != "kind"})
+    question = QuizQuestion(note_id=attempt.note_id, question_id=attempt.question_id,
+                            prompt=attempt.question, reference_answer=attempt.reference_answer,
+                            key_points=attempt.key_points, is_review=attempt.is_review)
+    note = deps.catalog.by_id.get(attempt.note_id)
+    passages = deps.retriever.search(question.prompt, k=3, note_ids=[attempt.note_id])
+    result = await deps.engine.dispute(question, attempt.answer, note, passages, previous,
+                                       argument)
+    now = deps.clock()
+    deps.store.record_grade(attempt.id, result.model_dump(), now, kind="dispute")
+    card = deps.store.review(learner_id, attempt.note_id, result.score, now, replace_last=True)
+    _emit(runtime, "grade", result.feedback, grade=result.model_dump(),
+          question=question.model_dump(), attempt_id=attempt.id,
+          next_review=card.due_at.isoformat(), previous_score=previous.score)
+    return {}
 
 
 async def summary(state: TutorState, runtime: Runtime[TurnContext]) -> dict:

@@ -78,3 +78,9 @@ class OfflineEngine:
         """Rubric grade of the answer."""
         return self.grader.grade(question.prompt, question.reference_answer, question.key_points,
                                  answer, note.misconceptions if note else ())
+
+    async def dispute(self, question: QuizQuestion, answer: str, note: Note | None,
+                      passages: Sequence[Passage], previous: Grade, argument: str) -> Grade:
+        """Reconsider a grade in the light of the learner's argument."""
+        return self.grader.reconsider(question.prompt, question.reference_answer,
+                                      question.key_points, answer, previous, argument)

@@ -8,7 +8,11 @@ from agents.events import Event
 def render_grade(data: dict) -> str:
     """Score, confidence, covered points, gaps and feedback."""
     g = data["grade"]
-    lines = [f"Score {g['score']}/100 · confidence {g['confidence']:.2f} · grader {g['grader']}"]
+    lines = []
+    if "previous_score" in data:
+        lines.append(f"Re-graded after your dispute (was {data['previous_score']}/100; both "
+                     "grades are kept).")
+    lines += [f"Score {g['score']}/100 · confidence {g['confidence']:.2f} · grader {g['grader']}"]
     lines += [f"  ✓ {p}" for p in g.get("covered", [])]
     lines += [f"  ✗ {p}" for p in g.get("gaps", [])]
     lines += [f"  ⚠ misconception: {m}" for m in g.get("misconceptions", [])]

@@ -14,16 +14,13 @@ from rich.console import Console
 from rich.table import Table
 
 from agents.grading.offline import OfflineGrader
-from evals.common import embedder, knowledge
+from evals.common import EVAL_INDEX_DIR, embedder, knowledge
 
 
 def startup_seconds(runs: int = 3) -> list[float]:
     """Wall time of `tutor chat` from process start to its first prompt (index already built)."""
-    kb_dir = knowledge().retriever.index  # make sure the cached index exists
-    del kb_dir
-    import platformdirs
-
-    cache = Path(platformdirs.user_cache_dir("ml-tutor")) / "eval-index"
+    knowledge()  # builds the cached index if it is missing
+    cache = EVAL_INDEX_DIR
     tutor = Path(sys.executable).with_name("tutor")
     out = []
     with tempfile.TemporaryDirectory() as data:

@@ -13,6 +13,7 @@ from bot.wiring import Knowledge, build_knowledge
 from knowledge.embeddings import MiniLMEmbedder
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+EVAL_INDEX_DIR = Path(platformdirs.user_cache_dir("ml-tutor")) / "eval-index"
 
 
 @cache
@@ -26,8 +27,7 @@ def embedder() -> MiniLMEmbedder:
 @cache
 def knowledge() -> Knowledge:
     """The curriculum indexed in a cache dir (never the learner's data dir)."""
-    cache_dir = Path(platformdirs.user_cache_dir("ml-tutor")) / "eval-index"
-    settings = Settings(TUTOR_DATA_DIR=cache_dir, TUTOR_CHROMA=str(cache_dir / "chroma"))
+    settings = Settings(TUTOR_DATA_DIR=EVAL_INDEX_DIR, TUTOR_CHROMA=str(EVAL_INDEX_DIR / "chroma"))
     settings.ensure_dirs()
     return build_knowledge(settings, embedder(), progress=True)
 

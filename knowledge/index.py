@@ -98,13 +98,11 @@ class VectorIndex:
         return report
 
     def search(self, query_vector: Sequence[float], k: int,
-               where: dict | None = None) -> list[tuple[str, float, dict, str]]:
-        """Nearest chunks: (id, cosine similarity, metadata, text), best first."""
-        if self.count() == 0:
+               where: dict | None = None) -> list[tuple[str, float]]:
+        """Nearest chunks as (id, cosine similarity), best first."""
+        count = self.count()
+        if count == 0:
             return []
         res = self.collection.query(query_embeddings=[[float(x) for x in query_vector]],
-                                    n_results=min(k, self.count()), where=where,
-                                    include=["distances", "metadatas", "documents"])
-        return [(i, 1.0 - d, m or {}, doc or "") for i, d, m, doc in zip(
-            res["ids"][0], res["distances"][0], res["metadatas"][0], res["documents"][0],
-            strict=True)]
+                                    n_results=min(k, count), where=where, include=["distances"])
+        return [(i, 1.0 - d) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]

@@ -57,7 +57,17 @@ class Retriever:
             where = {"$and": conditions}
         vector = self.index.embedder.embed([query])[0]
         hits = self.index.search(vector, k, where=where)
-        return [(self.chunks[i], score) for i, score, _, _ in hits if i in self.chunks]
+        return [(self.chunks[i], score) for i, score in hits if i in self.chunks]
+
+    def _candidates(self, query: str, n: int, mode: Mode, note_ids: Sequence[str] | None,
+                    domain: str | None) -> list[tuple[float, list[tuple[Chunk, float]]]]:
+        """(fusion weight, ranked chunks) from each retriever the mode asks for."""
+        lists = []
+        if mode in ("hybrid", "dense"):
+            lists.append((DENSE_WEIGHT, self.dense(query, n, note_ids, domain)))
+        if mode in ("hybrid", "lexical"):
+            lists.append((1.0, self.lexical.search(query, n, self._allowed(note_ids, domain))))
+        return lists
 
     def search(self, query: str, k: int = 5, *, note_ids: Sequence[str] | None = None,
                domain: str | None = None, mode: Mode = "hybrid") -> list[Passage]:
@@ -65,20 +75,9 @@ class Retriever:
         query = self.lexical.correct(query.strip())
         if not query:
             return []
-        n = max(k, self.candidates)
-        lists: list[list[tuple[Chunk, float]]] = []
-        if mode in ("hybrid", "dense"):
-            lists.append(self.dense(query, n, note_ids, domain))
-        if mode in ("hybrid", "lexical"):
-            lists.append(self.lexical.search(query, n, self._allowed(note_ids, domain)))
-        if mode != "hybrid":
-            return [Passage(chunk=c, score=s) for c, s in lists[0][:k]]
-        fused: dict[str, float] = defaultdict(float)
-        for weight, ranked in zip((DENSE_WEIGHT, 1.0), lists, strict=True):
-            for rank, (chunk, _) in enumerate(ranked):
-                fused[chunk.id] += weight / (RRF_K + rank + 1)
-        best = sorted(fused.items(), key=lambda kv: -kv[1])[:k]
-        return [Passage(chunk=self.chunks[cid], score=score) for cid, score in best]
+        lists = self._candidates(query, max(k, self.candidates), mode, note_ids, domain)
+        fused = _rrf([(w, [c.id for c, _ in ranked]) for w, ranked in lists])
+        return [Passage(chunk=self.chunks[cid], score=score) for cid, score in fused[:k]]
 
     def rank_notes(self, query: str, k: int = 3, mode: Mode = "hybrid",
                    domain: str | None = None) -> list[tuple[str, float]]:
@@ -91,18 +90,17 @@ class Retriever:
         query = self.lexical.correct(query.strip())
         if not query:
             return []
-        n = max(4 * k, self.candidates)
-        rankings: list[tuple[float, list[str]]] = []
-        if mode in ("hybrid", "dense"):
-            rankings.append((DENSE_WEIGHT, _notes_in_order(self.dense(query, n, domain=domain))))
-        if mode in ("hybrid", "lexical"):
-            rankings.append((1.0, _notes_in_order(
-                self.lexical.search(query, n, self._allowed(None, domain)))))
-        fused: dict[str, float] = defaultdict(float)
-        for weight, ranking in rankings:
-            for rank, note_id in enumerate(ranking):
-                fused[note_id] += weight / (RRF_K + rank + 1)
-        return sorted(fused.items(), key=lambda kv: -kv[1])[:k]
+        lists = self._candidates(query, max(4 * k, self.candidates), mode, None, domain)
+        return _rrf([(w, _notes_in_order(ranked)) for w, ranked in lists])[:k]
+
+
+def _rrf(rankings: list[tuple[float, list[str]]]) -> list[tuple[str, float]]:
+    """Weighted reciprocal rank fusion of ranked id lists, best first."""
+    fused: dict[str, float] = defaultdict(float)
+    for weight, ranking in rankings:
+        for rank, key in enumerate(ranking):
+            fused[key] += weight / (RRF_K + rank + 1)
+    return sorted(fused.items(), key=lambda kv: -kv[1])
 
 
 def _notes_in_order(hits: list[tuple[Chunk, float]]) -> list[str]:

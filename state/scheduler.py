@@ -38,7 +38,9 @@ class Sm2State:
     @classmethod
     def from_dict(cls, data: dict | None) -> Sm2State:
         """Rebuild from storage; an empty dict is a new card."""
-        return cls(**data) if data else cls()
+        if not data:
+            return cls()
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 def sm2_review(state: Sm2State, quality: int) -> Sm2State:

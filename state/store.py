@@ -199,8 +199,13 @@ class Store:
             return [_view(a) for a in rows]
 
     # review cards ------------------------------------------------------------------------
-    def review(self, learner_id: int, note_id: str, score: float, now: datetime) -> CardView:
-        """Schedule the topic's next review from a 0–100 score (SM-2)."""
+    def review(self, learner_id: int, note_id: str, score: float, now: datetime,
+               replace_last: bool = False) -> CardView:
+        """Schedule the topic's next review from a 0–100 score (SM-2).
+
+        With `replace_last` the score replaces the last review's (a re-grade after a dispute):
+        the card is rescheduled from its state before that review, not reviewed twice.
+        """
         with self._sessions.begin() as db:
             card = db.scalar(select(ReviewCard).where(ReviewCard.learner_id == learner_id,
                                                       ReviewCard.note_id == note_id))
@@ -208,15 +213,23 @@ class Store:
                 card = ReviewCard(learner_id=learner_id, note_id=note_id, scheduler="sm2",
                                   state={}, due_at=now, reviews=0)
                 db.add(card)
-            new_state, due = schedule(Sm2State.from_dict(card.state), score, now)
-            card.state = new_state.to_dict()
+            stored = dict(card.state or {})
+            before = stored.pop("before_last", None)
+            reviewed_at = now
+            if replace_last and before is not None:
+                stored = before["state"]
+                reviewed_at = card.last_review_at or now
+                card.reviews = max(0, (card.reviews or 0) - 1)
+            new_state, due = schedule(Sm2State.from_dict(stored), score, reviewed_at)
+            # Keep the state this review started from, so a dispute can redo it.
+            card.state = {**new_state.to_dict(), "before_last": {"state": stored}}
             card.due_at = due
-            card.last_review_at = now
+            card.last_review_at = reviewed_at
             card.last_score = score
             card.reviews = (card.reviews or 0) + 1
             db.flush()
             return CardView(note_id=note_id, due_at=due, last_score=score,
-                            reviews=card.reviews, state=dict(card.state))
+                            reviews=card.reviews, state=new_state.to_dict())
 
     def due_cards(self, learner_id: int, now: datetime, limit: int = 10) -> list[CardView]:
         """Topics due for review, most overdue first."""
@@ -237,10 +250,8 @@ class Store:
     def forget_learner(self, learner_id: int) -> None:
         """Delete everything stored about a learner."""
         with self._sessions.begin() as db:
-            for table in (GradeRecord, Attempt, ReviewCard, StudySession):
-                if table is GradeRecord:
-                    ids = select(Attempt.id).where(Attempt.learner_id == learner_id)
-                    db.execute(delete(GradeRecord).where(GradeRecord.attempt_id.in_(ids)))
-                else:
-                    db.execute(delete(table).where(table.learner_id == learner_id))
+            attempts = select(Attempt.id).where(Attempt.learner_id == learner_id)
+            db.execute(delete(GradeRecord).where(GradeRecord.attempt_id.in_(attempts)))
+            for table in (Attempt, ReviewCard, StudySession):
+                db.execute(delete(table).where(table.learner_id == learner_id))
             db.execute(delete(Learner).where(Learner.id == learner_id))

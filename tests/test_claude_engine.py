@@ -112,3 +112,19 @@ async def test_teach_falls_back_to_note_when_api_fails(server, engine, note):
     server.state.enqueue(Reply(status=500))
     text = "".join([p async for p in engine.teach(note, [], "teach me batch norm")])
     assert "unavailable" in text and note.title in text
+
+
+async def test_dispute_goes_to_claude_with_the_argument_fenced(server, engine, note):
+    from agents.schemas import Grade
+
+    previous = Grade(score=40, confidence=0.8, covered=[], gaps=["learned scale and shift"],
+                     feedback="Missing γ and β.", grader="claude-rubric/1")
+    server.state.enqueue(Reply(json={"score": 90, "confidence": 0.8, "covered": [], "gaps": [],
+                                     "misconceptions": [], "feedback": "Fair point.",
+                                     "grader": ""}))
+    g = await engine.dispute(_question(note), "… then gamma and beta rescale.", note, [],
+                             previous, "I did mention gamma and beta")
+    assert g.score == 90
+    user = server.state.requests[-1]["messages"][0]["content"]
+    assert "<dispute-" in user and "I did mention gamma and beta" in user
+    assert "Previous grade: 40/100" in user

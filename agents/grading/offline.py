@@ -31,6 +31,9 @@ from knowledge.text import sentences, tokens
 
 VERSION = "offline-rubric/1"
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+# How far under the coverage threshold a key point's evidence may sit and still be restored by a
+# dispute: close enough that the answer plausibly said it in other words, not merely near it.
+NEAR_MISS = 0.08
 
 _INJECTION = re.compile(
     r"(ignore|disregard|forget|override)\b.{0,40}\b(instruction|rubric|prompt|previous|above|rule)"
@@ -274,6 +277,54 @@ class OfflineGrader:
         return Grade(score=score, confidence=round(conf, 2), covered=covered, gaps=gaps,
                      misconceptions=found, feedback=self._feedback(score, covered, gaps, found)
                      + note, grader=VERSION)
+
+    def reconsider(self, question: str, reference: str, key_points: Sequence[str], answer: str,
+                   previous: Grade, argument: str) -> Grade:
+        """Re-grade after the learner disputes `previous`, weighing their argument.
+
+        The argument cannot add content after the fact. It can win back a key point that the
+        original answer nearly stated (evidence just under the coverage threshold) when the
+        argument points at that key point. Anything else keeps the grade, with the reason.
+        """
+        clean_answer, _ = strip_injection(answer)
+        clean_argument, _ = strip_injection(argument)
+        gap_ids = [i for i, p in enumerate(key_points) if p in set(previous.gaps)]
+        if not clean_answer or not gap_ids:
+            reason = ("There was no answer to reconsider." if not clean_answer else
+                      "Your grade listed no missing key points, so there is nothing to restore.")
+            return previous.model_copy(update={"feedback": f"The grade stands. {reason}",
+                                               "grader": f"{VERSION}+dispute"})
+        a = self.assess(question, reference, key_points, clean_answer)
+        arg_units = sentences(clean_argument) or [clean_argument or " "]
+        sims = self.embedder.embed(list(key_points)) @ self.embedder.embed(arg_units).T
+        arg_tokens = set(tokens(clean_argument))
+        accepted, named = [], []
+        for i in gap_ids:
+            words = set(tokens(key_points[i]))
+            lexical = len(words & arg_tokens) / max(1, len(words))
+            if sims[i].max() >= 0.5 or lexical >= 0.5:
+                named.append(i)
+                if a.evidence[i] >= self.cal.threshold - NEAR_MISS:
+                    accepted.append(i)
+        if accepted:
+            won = [key_points[i] for i in accepted]
+            score = min(100, previous.score + round(100 * len(won) / len(key_points)))
+            feedback = (f"You're right: your answer does make this point in other words — "
+                        f"{'; '.join(won)}. Score raised from {previous.score} to {score}.")
+            return previous.model_copy(update={
+                "score": score, "confidence": round(min(previous.confidence, 0.7), 2),
+                "covered": [*previous.covered, *won],
+                "gaps": [g for g in previous.gaps if g not in won],
+                "feedback": feedback, "grader": f"{VERSION}+dispute"})
+        if named:
+            point = key_points[named[0]]
+            feedback = (f"I re-read your answer: it doesn't state \"{point}\". An argument can't "
+                        "add content after the fact — put it in your next answer. The grade "
+                        f"stands at {previous.score}.")
+        else:
+            feedback = ("Your argument doesn't point at one of the missing key points ("
+                        + "; ".join(previous.gaps[:3]) + f"). The grade stands at {previous.score}.")
+        return previous.model_copy(update={"feedback": feedback, "grader": f"{VERSION}+dispute"})
 
     def _misconceptions(self, answer: str, misconceptions: Sequence[str]) -> list[str]:
         """Misconceptions the answer states almost verbatim (kept strict: false alarms hurt)."""
