@@ -322,8 +322,9 @@ class OfflineGrader:
                         "add content after the fact — put it in your next answer. The grade "
                         f"stands at {previous.score}.")
         else:
-            feedback = ("Your argument doesn't point at one of the missing key points ("
-                        + "; ".join(previous.gaps[:3]) + f"). The grade stands at {previous.score}.")
+            missing = "; ".join(previous.gaps[:3])
+            feedback = (f"Your argument doesn't point at one of the missing key points "
+                        f"({missing}). The grade stands at {previous.score}.")
         return previous.model_copy(update={"feedback": feedback, "grader": f"{VERSION}+dispute"})
 
     def _misconceptions(self, answer: str, misconceptions: Sequence[str]) -> list[str]:
