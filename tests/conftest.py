@@ -61,3 +61,11 @@ def settings(tmp_path, index_dir, monkeypatch) -> Settings:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env is read
     return Settings(TUTOR_DATA_DIR=tmp_path / "data", TUTOR_CHROMA=str(index_dir))
+
+
+@pytest.fixture
+def open_test_tutor(settings, clock, embedder):
+    """Open a Tutor on the test settings, the fake clock and the shared model."""
+    from bot.wiring import open_tutor
+
+    return lambda: open_tutor(settings, clock=clock, embedder=embedder, progress=False)

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from bot.chat import run_chat
-from bot.wiring import open_tutor
 
 GOOD = ("BatchNorm computes the mean and variance of each feature across the examples in the "
         "batch. LayerNorm computes them per example across its features, so it does not depend "
@@ -18,8 +17,8 @@ async def _events(tutor, learner, text):
     return [e async for e in tutor.send(learner, text)]
 
 
-async def test_teach_quiz_grade_summary(settings, clock, embedder):
-    async with open_tutor(settings, clock=clock, embedder=embedder, progress=False) as tutor:
+async def test_teach_quiz_grade_summary(open_test_tutor):
+    async with open_test_tutor() as tutor:
         teach = await _events(tutor, "cli:ann", "teach me batch norm")
         text = "".join(e.text for e in teach if e.kind == "text")
         assert "BatchNorm" in text and "Source: Normalization layers" in text
@@ -52,8 +51,8 @@ async def test_teach_quiz_grade_summary(settings, clock, embedder):
         assert summary["gaps"] and summary["weak_items"]
 
 
-async def test_hint_skip_empty_and_huge_input(settings, clock, embedder):
-    async with open_tutor(settings, clock=clock, embedder=embedder, progress=False) as tutor:
+async def test_hint_skip_empty_and_huge_input(open_test_tutor):
+    async with open_test_tutor() as tutor:
         await _events(tutor, "cli:ann", "quiz me on dropout")
         assert "empty" in (await _events(tutor, "cli:ann", "   "))[0].text
         assert (await _events(tutor, "cli:ann", "hint"))[0].text.startswith("Hint")
@@ -64,18 +63,18 @@ async def test_hint_skip_empty_and_huge_input(settings, clock, embedder):
         assert await tutor.pending_question("cli:ann") is None
 
 
-async def test_unknown_topic_gets_suggestions(settings, clock, embedder):
-    async with open_tutor(settings, clock=clock, embedder=embedder, progress=False) as tutor:
+async def test_unknown_topic_gets_suggestions(open_test_tutor):
+    async with open_test_tutor() as tutor:
         events = await _events(tutor, "cli:ann", "teach me zzqx flurb")
         assert events[0].kind == "notice" and "topic" in events[0].text
 
 
-async def test_restart_mid_quiz_grades_the_pending_question(settings, clock, embedder):
-    async with open_tutor(settings, clock=clock, embedder=embedder, progress=False) as tutor:
+async def test_restart_mid_quiz_grades_the_pending_question(open_test_tutor):
+    async with open_test_tutor() as tutor:
         events = await _events(tutor, "cli:ann", "quiz me on batch norm")
         asked = next(e for e in events if e.kind == "question").text
     # The process is gone; a new one opens the same data dir.
-    async with open_tutor(settings, clock=clock, embedder=embedder, progress=False) as tutor:
+    async with open_test_tutor() as tutor:
         pending = await tutor.pending_question("cli:ann")
         assert pending and pending["prompt"] == asked
         grade = next(e for e in await _events(tutor, "cli:ann", GOOD) if e.kind == "grade")
@@ -83,10 +82,10 @@ async def test_restart_mid_quiz_grades_the_pending_question(settings, clock, emb
         assert grade.data["grade"]["score"] >= 80
 
 
-async def test_scripted_chat_transcript(settings, clock, embedder):
+async def test_scripted_chat_transcript(open_test_tutor):
     script = io.StringIO("teach me dropout\nquiz me on normalization\n" + GOOD + "\nsummary\n")
     out = io.StringIO()
-    async with open_tutor(settings, clock=clock, embedder=embedder, progress=False) as tutor:
+    async with open_test_tutor() as tutor:
         await run_chat(tutor, "cli:ann", "ml-tutor — offline", stdin=script, stdout=out)
     transcript = out.getvalue()
     assert "you › teach me dropout" in transcript

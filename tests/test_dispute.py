@@ -3,7 +3,6 @@
 import pytest
 
 from agents.grading.offline import OfflineGrader
-from bot.wiring import open_tutor
 from state.store import Store
 
 SAID_IT = ("BatchNorm averages over the batch for every feature. LayerNorm instead uses one "
@@ -58,8 +57,8 @@ def test_replacing_the_last_review(tmp_path, clock):
     assert card.state == {"easiness": 2.7, "repetitions": 2, "interval_days": 6}
 
 
-async def test_dispute_in_chat(settings, clock, embedder):
-    async with open_tutor(settings, clock=clock, embedder=embedder, progress=False) as tutor:
+async def test_dispute_in_chat(open_test_tutor):
+    async with open_test_tutor() as tutor:
         none_yet = [e async for e in tutor.send("cli:ann", "/dispute my answer was right")]
         assert "no grade" in none_yet[0].text
         [e async for e in tutor.send("cli:ann", "quiz me on batch norm")]
