@@ -85,10 +85,11 @@ async def teach(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
 async def respond(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
     """Answer a free question from the notes, naming sources."""
     deps = runtime.context.deps
-    passages = deps.retriever.search(state.message, k=4)
+    passages = deps.retriever.search(state.message, k=4,
+                                     learner=str(runtime.context.learner_id))
     async for piece in deps.engine.answer(state.message, passages):
         _emit(runtime, "text", piece)
-    _emit(runtime, "notice", "", sources=[p.chunk.note_id for p in passages[:2]],
+    _emit(runtime, "notice", "", sources=[p.chunk.label for p in passages[:2]],
           end_of_text=True)
     return {}
 

@@ -59,7 +59,9 @@ class OfflineEngine:
             passages)
         best = body[0]
         yield f"From the notes — {best.chunk.title}:\n\n{best.chunk.text}\n\n"
-        yield f"(Source: {best.chunk.label}. Say \"teach me {best.chunk.note_id}\" for the lesson.)"
+        more = (f" Say \"teach me {best.chunk.note_id}\" for the lesson."
+                if best.chunk.source == "curriculum" else "")
+        yield f"(Source: {best.chunk.label}.{more})"
 
     async def make_question(self, note: Note, passages: Sequence[Passage],
                             asked: set[str]) -> QuizQuestion:

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import sys
+from pathlib import Path
 
 from bot.settings import Settings
 
@@ -23,7 +24,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     chat = sub.add_parser("chat", help="chat in the terminal (reads stdin when piped)")
     chat.add_argument("--learner", help="learner name (default: TUTOR_LEARNER or 'local')")
-    sub.add_parser("ingest", help="build or update the knowledge index (only changes are embedded)")
+    ingest = sub.add_parser("ingest", help="update the curriculum index, or add your own notes "
+                                          "(only changes are embedded)")
+    ingest.add_argument("path", nargs="?", type=Path,
+                        help="a Markdown/text file or folder of your own notes")
+    ingest.add_argument("--learner", help="whose notes these are (default: TUTOR_LEARNER)")
     sub.add_parser("telegram", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     grade = sub.add_parser("grade", help="grade answers in bulk, offline (JSON lines in and out)")
     grade.add_argument("--jsonl", required=True, metavar="IN",
@@ -46,13 +51,28 @@ async def _chat(settings: Settings, learner: str) -> None:
         await run_chat(tutor, f"cli:{learner}", _banner(settings, tutor.deps.engine.describe()))
 
 
-def _ingest(settings: Settings) -> int:
-    from bot.wiring import build_knowledge
+def _ingest(settings: Settings, path: Path | None, learner: str) -> int:
+    from bot.wiring import build_knowledge, utcnow
     from knowledge.embeddings import MiniLMEmbedder
+    from knowledge.learner_notes import NoteFileError, ingest, note_files
+    from state.store import Store
 
     settings.ensure_dirs()
     knowledge = build_knowledge(settings, MiniLMEmbedder(), progress=True)
     print(f"Curriculum: {len(knowledge.catalog.notes)} notes — {knowledge.report}")
+    if path is None:
+        return 0
+    try:
+        files = note_files(path)
+    except NoteFileError as exc:
+        print(f"Nothing added: {exc}", file=sys.stderr)
+        return 1
+    learner_id = Store(settings.resolved_database_url).learner_id(f"cli:{learner}", utcnow())
+    notes = knowledge.retriever.learner_notes
+    report = ingest(notes.index, str(learner_id), files, path if path.is_dir() else path.parent)
+    print(f"Your notes ({learner}): {report.files} files — {report.chunks}")
+    for name, reason in report.skipped:
+        print(f"  skipped {name}: {reason}", file=sys.stderr)
     return 0
 
 
@@ -84,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     command = args.command or ("telegram" if settings.telegram_bot_token else "chat")
     if command == "ingest":
-        return _ingest(settings)
+        return _ingest(settings, args.path, args.learner or settings.learner)
     if command == "grade":
         return _grade(args.jsonl, args.out)
     if command == "telegram":

@@ -18,7 +18,14 @@ from bot.settings import Settings
 from knowledge.catalog import Catalog, load_catalog
 from knowledge.chunking import chunk_note
 from knowledge.embeddings import Embedder, MiniLMEmbedder
-from knowledge.index import CURRICULUM_COLLECTION, SyncReport, VectorIndex, make_client
+from knowledge.index import (
+    CURRICULUM_COLLECTION,
+    LEARNER_COLLECTION,
+    SyncReport,
+    VectorIndex,
+    make_client,
+)
+from knowledge.learner_notes import LearnerNotes
 from knowledge.retriever import Retriever
 from knowledge.topics import TopicResolver
 from state.store import Store
@@ -43,9 +50,11 @@ def build_knowledge(settings: Settings, embedder: Embedder, progress: bool = Tru
     """Load the notes and bring the vector index up to date (only changed chunks are embedded)."""
     catalog = load_catalog(settings.notes_dir) if settings.notes_dir else load_catalog()
     chunks = [c for note in catalog.notes for c in chunk_note(note)]
-    index = VectorIndex(make_client(settings.chroma_location), embedder, CURRICULUM_COLLECTION)
+    client = make_client(settings.chroma_location)
+    index = VectorIndex(client, embedder, CURRICULUM_COLLECTION)
     report = index.sync(chunks, progress=progress)
-    retriever = Retriever(chunks, index)
+    learner_notes = LearnerNotes(VectorIndex(client, embedder, LEARNER_COLLECTION))
+    retriever = Retriever(chunks, index, learner_notes=learner_notes)
     return Knowledge(catalog, retriever, TopicResolver(catalog, retriever), report)
 
 
