@@ -28,6 +28,7 @@ def build_graph(checkpointer: Checkpointer = None):
     g.add_node("grade", nodes.grade)
     g.add_node("summary", nodes.summary)
     g.add_node("dispute", nodes.dispute)
+    g.add_node("weights", nodes.weights)
 
     g.add_edge(START, "route")
     g.add_conditional_edges("route", nodes.after_route)
@@ -38,6 +39,6 @@ def build_graph(checkpointer: Checkpointer = None):
     g.add_edge("abandon", "route")
     g.add_edge("record", "grade")
     for node in ("teach", "respond", "help", "topics", "nothing_pending", "skip", "grade",
-                 "summary", "dispute"):
+                 "summary", "dispute", "weights"):
         g.add_edge(node, END)
     return g.compile(checkpointer=checkpointer)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Literal
 
 from langgraph.runtime import Runtime
@@ -22,7 +23,7 @@ HELP = """I'm your ML interview tutor. Things to say:
 • quiz me [on <topic>] — a question; answer in your own words and I'll grade it
 • hint / skip — while a question is pending
 • summary — this session's questions, scores and gaps
-• topics — what I cover
+• topics — what I cover; weights — domain weights (change them: /weights C=30)
 • anything else — a question answered from the notes"""
 
 
@@ -54,11 +55,13 @@ async def route(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
 
 
 def after_route(state: TutorState) -> Literal["teach", "pick_question", "summary", "respond",
-                                              "help", "topics", "nothing_pending", "dispute"]:
+                                              "help", "topics", "nothing_pending", "dispute",
+                                              "weights"]:
     """Where a routed message goes."""
     return {"learn": "teach", "quiz": "pick_question", "summary": "summary",
             "question": "respond", "topics": "topics", "skip": "nothing_pending",
-            "hint": "nothing_pending", "dispute": "dispute"}.get(state.intent, "help")
+            "hint": "nothing_pending", "dispute": "dispute",
+            "weights": "weights"}.get(state.intent, "help")
 
 
 # -- teaching and answering -----------------------------------------------------------------
@@ -121,6 +124,42 @@ async def nothing_pending(state: TutorState, runtime: Runtime[TurnContext]) -> d
 
 
 # -- quizzing ---------------------------------------------------------------------------------
+def domain_weights(deps: Deps, learner_id: int) -> dict[str, float]:
+    """The curriculum's domain weights with the learner's own overrides applied."""
+    mine = deps.store.preferences(learner_id).get("weights", {})
+    return {d.id: float(mine.get(d.id, d.weight)) for d in deps.catalog.domains}
+
+
+_ASSIGNMENT = re.compile(r"([A-Za-z][\w-]*)\s*[=:]\s*(\d+(?:\.\d+)?)")
+
+
+async def weights(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
+    """Show the domain weights, or set the learner's own ("/weights C=30 nlp=15")."""
+    deps, learner_id = runtime.context.deps, runtime.context.learner_id
+    by_key = {k.lower(): d.id for d in deps.catalog.domains for k in (d.id, d.letter)}
+    changes, unknown = {}, []
+    for key, value in _ASSIGNMENT.findall(state.topic_text):
+        domain = by_key.get(key.lower())
+        if domain is None or float(value) > 1000:
+            unknown.append(key)
+        else:
+            changes[domain] = float(value)
+    if unknown:
+        _emit(runtime, "notice", f"I don't know the domain(s) {', '.join(unknown)}. Use a "
+              "letter or id, e.g. \"/weights C=30 nlp=15\".")
+        return {}
+    if changes:
+        current = deps.store.preferences(learner_id).get("weights", {})
+        deps.store.set_preferences(learner_id, weights={**current, **changes})
+    merged = domain_weights(deps, learner_id)
+    total = sum(merged.values()) or 1.0
+    lines = [f"{d.label}: {merged[d.id]:g} ({100 * merged[d.id] / total:.0f}%)"
+             for d in deps.catalog.domains]
+    head = "Weights updated." if changes else "Domain weights (set yours: /weights C=30 nlp=15):"
+    _emit(runtime, "notice", head + "\n" + "\n".join(lines), weights=merged)
+    return {}
+
+
 def _choose_topic(state: TutorState, deps: Deps, learner_id: int) -> tuple[str | None, bool]:
     """(note id, is_review) for a quiz without a named topic: due reviews first."""
     now = deps.clock()
@@ -131,7 +170,7 @@ def _choose_topic(state: TutorState, deps: Deps, learner_id: int) -> tuple[str |
     if state.current_topic:
         return state.current_topic, False
     seen = {a.note_id for a in deps.store.learner_attempts(learner_id)}
-    weights = {d.id: d.weight for d in deps.catalog.domains}
+    weights = domain_weights(deps, learner_id)
 
     def priority(note: Note) -> tuple:
         domain_notes = deps.catalog.notes_in(note.domain)

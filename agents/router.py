@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Kind = Literal["learn", "quiz", "summary", "help", "topics", "skip", "hint", "dispute",
-               "question", "empty", "start"]
+               "question", "empty", "start", "weights"]
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Intent:
 _COMMANDS: dict[str, Kind] = {
     "learn": "learn", "teach": "learn", "quiz": "quiz", "check": "quiz", "review": "quiz",
     "summary": "summary", "help": "help", "topics": "topics", "skip": "skip", "hint": "hint",
-    "dispute": "dispute", "start": "start",
+    "dispute": "dispute", "start": "start", "weights": "weights",
 }
 _PATTERNS: list[tuple[Kind, re.Pattern[str]]] = [
     ("summary", re.compile(r"^(summary|summari[sz]e|session summary|end( the)? session|"
@@ -41,6 +41,7 @@ _PATTERNS: list[tuple[Kind, re.Pattern[str]]] = [
                            r"i disagree|that'?s (wrong|unfair|not right)|"
                            r"(the )?grade is wrong)\b(?P<t>.*)$", re.I)),
     ("help", re.compile(r"^(help|what can you do|how does this work)\W*$", re.I)),
+    ("weights", re.compile(r"^(set |show |my )?(domain )?weights\b:?\s*(?P<t>.*)$", re.I)),
     ("topics", re.compile(r"^(topics|list topics|what topics|show topics|curriculum)\b.*$", re.I)),
     ("skip", re.compile(r"^(skip|next question|pass)\W*$", re.I)),
     ("hint", re.compile(r"^(hint|give me a hint)\W*$", re.I)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -79,7 +80,10 @@ async def open_tutor(settings: Settings, *, clock: Callable[[], datetime] = utcn
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
     settings.ensure_dirs()
-    embedder = embedder or MiniLMEmbedder()
+    if embedder is None:
+        embedder = MiniLMEmbedder()
+        # Load the model while the learner reads the banner, not on their first message.
+        threading.Thread(target=embedder.load, name="model-warm-up", daemon=True).start()
     knowledge = build_knowledge(settings, embedder, progress=progress)
     store = Store(settings.resolved_database_url,
                   session_idle=timedelta(minutes=settings.session_idle_minutes))

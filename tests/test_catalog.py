@@ -1,5 +1,6 @@
 """The whole curriculum parses and is consistent; broken notes are reported clearly."""
 
+import itertools
 import re
 from pathlib import Path
 
@@ -47,6 +48,19 @@ def test_every_seed_question_maps_to_a_note(catalog):
     assert len(seeds) >= 60  # the file lists 62 of the "67" its header announces
     missing = [q for q in seeds if q not in mapped]
     assert not missing, f"unmapped seed questions: {missing}"
+
+
+@pytest.mark.skipif(not SEEDS.exists(), reason="../shared/seeds not present")
+def test_every_guide_is_covered(catalog):
+    lines = (SEEDS / "ml-guides-catalog.txt").read_text(encoding="utf-8").splitlines()
+    # After its own header (a title and blurb), the catalog alternates a guide title and its
+    # one-paragraph scope.
+    titles = [line.strip() for line, nxt in itertools.pairwise(lines)
+              if line.strip() and nxt.strip() and len(line) < 120 and len(nxt) >= 120][1:]
+    assert len(titles) >= 50
+    covered = {g for note in catalog.notes for g in note.guides}
+    missing = [t for t in titles if t not in covered]
+    assert not missing, f"guides no note covers: {missing}"
 
 
 def test_chunks_keep_headings(catalog):

@@ -105,3 +105,18 @@ def test_cli_pipe(tmp_path, index_dir):
     help_text = subprocess.run([str(tutor), "--help"], capture_output=True, text=True).stdout
     for word in ("chat", "ingest", "telegram"):
         assert word in help_text
+
+
+async def test_learner_sets_domain_weights(open_test_tutor):
+    async with open_test_tutor() as tutor:
+        shown = (await _events(tutor, "cli:ann", "weights"))[0]
+        assert "C. Deep Learning: 25" in shown.text
+        zero = " ".join(f"{letter}=0" for letter in "ABCDEFG")
+        updated = (await _events(tutor, "cli:ann", f"/weights {zero} H=50"))[0]
+        assert updated.data["weights"]["statistics"] == 50
+        quiz = await _events(tutor, "cli:ann", "quiz me")
+        note = next(e for e in quiz if e.kind == "question").data["note_id"]
+        assert tutor.deps.catalog.note(note).domain == "statistics"
+        # A command while a question is pending leaves the question, then runs.
+        unknown = await _events(tutor, "cli:ann", "/weights Z=3")
+        assert any("don't know" in e.text for e in unknown)

@@ -1,0 +1,1 @@
+"""Graders: the offline rubric grader, and the policy that combines it with Claude's."""

@@ -1,0 +1,342 @@
+"""The workflow's nodes: small async functions over the state, with deps from the runtime."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Literal
+
+from langgraph.runtime import Runtime
+from langgraph.types import interrupt
+
+from agents import router
+from agents.events import Event
+from agents.schemas import Grade, QuizQuestion
+from agents.state import Deps, TurnContext, TutorState
+from agents.summary import build_summary
+from knowledge.catalog import Note
+
+log = logging.getLogger(__name__)
+
+HELP = """I'm your ML interview tutor. Things to say:
+• teach me <topic> — an explanation grounded in the notes (e.g. "teach me batch norm")
+• quiz me [on <topic>] — a question; answer in your own words and I'll grade it
+• hint / skip — while a question is pending
+• summary — this session's questions, scores and gaps
+• topics — what I cover; weights — domain weights (change them: /weights C=30)
+• anything else — a question answered from the notes"""
+
+
+def _emit(runtime: Runtime[TurnContext], kind: str, text: str = "", **data) -> None:
+    runtime.stream_writer(Event(kind=kind, text=text, data=data).model_dump())
+
+
+def _resolve(deps: Deps, topic_text: str, runtime: Runtime[TurnContext]) -> Note | None:
+    """The note for a loose topic name; emits suggestions when unsure."""
+    resolution = deps.resolver.resolve(topic_text)
+    if resolution.note_id:
+        return deps.catalog.note(resolution.note_id)
+    if resolution.suggestions:
+        names = ", ".join(deps.catalog.note(n).title for n in resolution.suggestions)
+        _emit(runtime, "notice", f"I'm not sure which topic \"{topic_text}\" means. "
+              f"Closest matches: {names}. Try one of those, or say \"topics\".",
+              suggestions=resolution.suggestions)
+    else:
+        _emit(runtime, "notice", f"I couldn't find a topic matching \"{topic_text}\". "
+              "Say \"topics\" to see what I cover.")
+    return None
+
+
+# -- routing --------------------------------------------------------------------------------
+async def route(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
+    """Decide what the learner's message asks for."""
+    intent = router.parse(state.message)
+    return {"intent": intent.kind, "topic_text": intent.topic, "question": None}
+
+
+def after_route(state: TutorState) -> Literal["teach", "pick_question", "summary", "respond",
+                                              "help", "topics", "nothing_pending", "dispute",
+                                              "weights"]:
+    """Where a routed message goes."""
+    return {"learn": "teach", "quiz": "pick_question", "summary": "summary",
+            "question": "respond", "topics": "topics", "skip": "nothing_pending",
+            "hint": "nothing_pending", "dispute": "dispute",
+            "weights": "weights"}.get(state.intent, "help")
+
+
+# -- teaching and answering -----------------------------------------------------------------
+async def teach(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
+    """Explain a topic from its note, streaming the text."""
+    deps = runtime.context.deps
+    if not state.topic_text:
+        if state.current_topic:
+            note = deps.catalog.note(state.current_topic)
+        else:
+            _emit(runtime, "notice", "Which topic? For example: \"teach me dropout\".")
+            return {}
+    else:
+        note = _resolve(deps, state.topic_text, runtime)
+        if note is None:
+            return {}
+    passages = deps.retriever.search(state.message or note.title, k=4, note_ids=[note.id])
+    async for piece in deps.engine.teach(note, passages, state.message):
+        _emit(runtime, "text", piece)
+    _emit(runtime, "notice", "", sources=[note.id], end_of_text=True)
+    return {"current_topic": note.id}
+
+
+async def respond(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
+    """Answer a free question from the notes, naming sources."""
+    deps = runtime.context.deps
+    passages = deps.retriever.search(state.message, k=4,
+                                     learner=str(runtime.context.learner_id))
+    async for piece in deps.engine.answer(state.message, passages):
+        _emit(runtime, "text", piece)
+    _emit(runtime, "notice", "", sources=[p.chunk.label for p in passages[:2]],
+          end_of_text=True)
+    return {}
+
+
+async def help_node(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
+    """Say what the tutor can do."""
+    _emit(runtime, "notice", runtime.context.deps.engine.describe() + "\n\n" + HELP)
+    return {}
+
+
+async def topics(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
+    """List the domains and their topics."""
+    catalog = runtime.context.deps.catalog
+    lines = []
+    for domain in catalog.domains:
+        notes = catalog.notes_in(domain.id)
+        if notes:
+            lines.append(f"{domain.label} ({len(notes)}): " + ", ".join(n.title.split(":")[0]
+                                                                       for n in notes))
+    _emit(runtime, "topics", "\n".join(lines),
+          domains={d.id: [n.id for n in catalog.notes_in(d.id)] for d in catalog.domains})
+    return {}
+
+
+async def nothing_pending(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
+    """Hint or skip without a pending question."""
+    _emit(runtime, "notice", "There's no question pending. Say \"quiz me\" to get one.")
+    return {}
+
+
+# -- quizzing ---------------------------------------------------------------------------------
+def domain_weights(deps: Deps, learner_id: int) -> dict[str, float]:
+    """The curriculum's domain weights with the learner's own overrides applied."""
+    mine = deps.store.preferences(learner_id).get("weights", {})
+    return {d.id: float(mine.get(d.id, d.weight)) for d in deps.catalog.domains}
+
+
+_ASSIGNMENT = re.compile(r"([A-Za-z][\w-]*)\s*[=:]\s*(\d+(?:\.\d+)?)")
+
+
+async def weights(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
+    """Show the domain weights, or set the learner's own ("/weights C=30 nlp=15")."""
+    deps, learner_id = runtime.context.deps, runtime.context.learner_id
+    by_key = {k.lower(): d.id for d in deps.catalog.domains for k in (d.id, d.letter)}
+    changes, unknown = {}, []
+    for key, value in _ASSIGNMENT.findall(state.topic_text):
+        domain = by_key.get(key.lower())
+        if domain is None or float(value) > 1000:
+            unknown.append(key)
+        else:
+            changes[domain] = float(value)
+    if unknown:
+        _emit(runtime, "notice", f"I don't know the domain(s) {', '.join(unknown)}. Use a "
+              "letter or id, e.g. \"/weights C=30 nlp=15\".")
+        return {}
+    if changes:
+        current = deps.store.preferences(learner_id).get("weights", {})
+        deps.store.set_preferences(learner_id, weights={**current, **changes})
+    merged = domain_weights(deps, learner_id)
+    total = sum(merged.values()) or 1.0
+    lines = [f"{d.label}: {merged[d.id]:g} ({100 * merged[d.id] / total:.0f}%)"
+             for d in deps.catalog.domains]
+    head = "Weights updated." if changes else "Domain weights (set yours: /weights C=30 nlp=15):"
+    _emit(runtime, "notice", head + "\n" + "\n".join(lines), weights=merged)
+    return {}
+
+
+def _choose_topic(state: TutorState, deps: Deps, learner_id: int) -> tuple[str | None, bool]:
+    """(note id, is_review) for a quiz without a named topic: due reviews first."""
+    now = deps.clock()
+    due = [c for c in deps.store.due_cards(learner_id, now, limit=5) if c.note_id in
+           deps.catalog.by_id]
+    if due:
+        return due[0].note_id, True
+    if state.current_topic:
+        return state.current_topic, False
+    seen = {a.note_id for a in deps.store.learner_attempts(learner_id)}
+    weights = domain_weights(deps, learner_id)
+
+    def priority(note: Note) -> tuple:
+        domain_notes = deps.catalog.notes_in(note.domain)
+        done = sum(1 for n in domain_notes if n.id in seen) / max(1, len(domain_notes))
+        return (-(weights[note.domain] * (1 - done)), len(note.prerequisites), note.id)
+
+    fresh = sorted((n for n in deps.catalog.notes if n.id not in seen), key=priority)
+    return (fresh[0].id, False) if fresh else (None, False)
+
+
+async def pick_question(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
+    """Choose the topic and the question to ask."""
+    deps, learner_id = runtime.context.deps, runtime.context.learner_id
+    is_review = False
+    if state.topic_text:
+        note = _resolve(deps, state.topic_text, runtime)
+        if note is None:
+            return {"question": None}
+    else:
+        note_id, is_review = _choose_topic(state, deps, learner_id)
+        if note_id is None:
+            _emit(runtime, "notice", "You've covered every topic — say \"quiz me on <topic>\".")
+            return {"question": None}
+        note = deps.catalog.note(note_id)
+    asked = {a.question_id for a in deps.store.learner_attempts(learner_id, note.id)}
+    passages = deps.retriever.search(note.title, k=3, note_ids=[note.id])
+    question = await deps.engine.make_question(note, passages, asked)
+    question = question.model_copy(update={"is_review": is_review})
+    return {"question": question.model_dump(), "current_topic": note.id}
+
+
+def after_pick(state: TutorState) -> Literal["ask", "__end__"]:
+    """Ask if a question was chosen."""
+    return "ask" if state.question else "__end__"
+
+
+async def ask(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
+    """Wait for the learner's answer. Only this runs again on resume, so it does nothing else."""
+    answer = interrupt(state.question)
+    return {"answer": answer if isinstance(answer, str) else str(answer)}
+
+
+_PENDING_COMMANDS = {"skip": "skip", "/skip": "skip", "hint": "hint", "/hint": "hint",
+                     "next": "skip", "pass": "skip"}
+
+
+def after_answer(state: TutorState) -> Literal["record", "skip", "hint", "empty_answer",
+                                              "abandon"]:
+    """An answer, or a command typed while a question was pending."""
+    text = state.answer.strip()
+    lowered = text.lower().rstrip(".!")
+    if lowered in _PENDING_COMMANDS:
+        return _PENDING_COMMANDS[lowered]  # type: ignore[return-value]
+    if not text:
+        return "empty_answer"
+    # Only explicit commands leave a pending question: "explain…" may be the start of an answer.
+    if text.startswith("/") or lowered in {"summary", "help", "topics", "quiz me"}:
+        return "abandon"
+    return "record"
+
+
+async def empty_answer(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
+    """An empty answer: say so and keep waiting."""
+    _emit(runtime, "notice", "Your answer was empty. Type your answer, or \"skip\".")
+    return {}
+
+
+async def hint(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
+    """A nudge towards the first key point without giving it away."""
+    points = (state.question or {}).get("key_points") or []
+    if points:
+        words = points[0].split()
+        _emit(runtime, "notice", "Hint: one thing a full answer covers starts with \""
+              + " ".join(words[: max(3, len(words) // 3)]) + " …\"")
+    return {}
+
+
+async def skip(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
+    """Drop the pending question."""
+    _emit(runtime, "notice", "Skipped. Say \"quiz me\" for another question.")
+    return {"question": None, "answer": ""}
+
+
+async def abandon(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
+    """Leave the pending question to handle a command instead."""
+    _emit(runtime, "notice", "(Leaving the pending question unanswered.)")
+    return {"message": state.answer, "question": None, "answer": ""}
+
+
+async def record(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
+    """Store the answer before grading, so a failed grade never loses it."""
+    deps, learner_id = runtime.context.deps, runtime.context.learner_id
+    question = QuizQuestion(**state.question)
+    now = deps.clock()
+    session_id = deps.store.current_session(learner_id, now)
+    attempt_id = deps.store.record_answer(
+        learner_id=learner_id, session_id=session_id, note_id=question.note_id,
+        question_id=question.question_id, question=question.prompt,
+        reference_answer=question.reference_answer, key_points=question.key_points,
+        answer=state.answer, is_review=question.is_review, now=now)
+    return {"attempt_id": attempt_id}
+
+
+async def grade(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
+    """Grade the stored answer, save the grade, schedule the topic's next review."""
+    deps, learner_id = runtime.context.deps, runtime.context.learner_id
+    question = QuizQuestion(**state.question)
+    note = deps.catalog.by_id.get(question.note_id)
+    passages = deps.retriever.search(question.prompt, k=3, note_ids=[question.note_id])
+    try:
+        result = await deps.engine.grade(question, state.answer, note, passages)
+    except Exception as exc:  # the answer is already stored; tell the learner, keep going
+        log.exception("grading failed for attempt %s", state.attempt_id)
+        deps.store.record_grading_error(state.attempt_id, f"{type(exc).__name__}: {exc}")
+        _emit(runtime, "error", "I couldn't grade that just now, but your answer is saved and "
+              "will be graded later.", attempt_id=state.attempt_id)
+        return {"question": None, "answer": ""}
+    now = deps.clock()
+    deps.store.record_grade(state.attempt_id, result.model_dump(), now)
+    card = deps.store.review(learner_id, question.note_id, result.score, now)
+    _emit(runtime, "grade", result.feedback, grade=result.model_dump(),
+          question=question.model_dump(), attempt_id=state.attempt_id,
+          next_review=card.due_at.isoformat())
+    return {"question": None, "answer": "", "last_attempt_id": state.attempt_id}
+
+
+async def dispute(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
+    """Re-grade the last answer in the light of the learner's argument; keep both grades."""
+    deps, learner_id = runtime.context.deps, runtime.context.learner_id
+    if state.last_attempt_id is None:
+        _emit(runtime, "notice", "There's no grade to dispute yet — answer a question first.")
+        return {}
+    argument = state.topic_text if state.message.startswith("/") else state.message
+    if len(argument.split()) < 3:
+        _emit(runtime, "notice", "Tell me why the grade is wrong, e.g. \"/dispute my answer "
+              "does say that LayerNorm is per example\".")
+        return {}
+    attempt = deps.store.attempt(state.last_attempt_id)
+    history = deps.store.grades(attempt.id)
+    if not history:
+        _emit(runtime, "notice", "That answer hasn't been graded yet, so there's nothing to "
+              "dispute.")
+        return {}
+    previous = Grade(**{k: v for k, v in history[-1].items() if k != "kind"})
+    question = QuizQuestion(note_id=attempt.note_id, question_id=attempt.question_id,
+                            prompt=attempt.question, reference_answer=attempt.reference_answer,
+                            key_points=attempt.key_points, is_review=attempt.is_review)
+    note = deps.catalog.by_id.get(attempt.note_id)
+    passages = deps.retriever.search(question.prompt, k=3, note_ids=[attempt.note_id])
+    result = await deps.engine.dispute(question, attempt.answer, note, passages, previous,
+                                       argument)
+    now = deps.clock()
+    deps.store.record_grade(attempt.id, result.model_dump(), now, kind="dispute")
+    card = deps.store.review(learner_id, attempt.note_id, result.score, now, replace_last=True)
+    _emit(runtime, "grade", result.feedback, grade=result.model_dump(),
+          question=question.model_dump(), attempt_id=attempt.id,
+          next_review=card.due_at.isoformat(), previous_score=previous.score)
+    return {}
+
+
+async def summary(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
+    """The session's questions, scores and gaps."""
+    deps, learner_id = runtime.context.deps, runtime.context.learner_id
+    now = deps.clock()
+    session_id = deps.store.current_session(learner_id, now)
+    result = build_summary(deps.store.session_attempts(session_id), deps.catalog,
+                           deps.store.cards(learner_id), now)
+    _emit(runtime, "summary", "", summary=result.model_dump())
+    return {}

@@ -1,0 +1,55 @@
+"""The workflow's state (checkpointed per learner thread) and its runtime context."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from agents.llm import TutorEngine
+from knowledge.catalog import Catalog
+from knowledge.retriever import Retriever
+from knowledge.topics import TopicResolver
+from state.store import Store
+
+
+@dataclass(kw_only=True)
+class TutorState:
+    """What the graph remembers between turns of one learner's conversation."""
+
+    message: str = ""
+    """The learner's latest message (the graph's input)."""
+    intent: str = ""
+    """What the router decided the message asks for."""
+    topic_text: str = ""
+    """The topic as the learner named it, before resolution."""
+    current_topic: str | None = None
+    """Note id most recently taught or quizzed; "quiz me" without a topic continues it."""
+    question: dict | None = None
+    """The pending QuizQuestion (as a dict) while waiting for an answer."""
+    answer: str = ""
+    """The learner's answer to the pending question."""
+    attempt_id: int | None = None
+    """The stored attempt being graded."""
+    last_attempt_id: int | None = None
+    """The most recently graded attempt (what a dispute refers to)."""
+
+
+@dataclass(frozen=True)
+class Deps:
+    """Everything nodes need from the outside world, injected so every layer runs in tests."""
+
+    engine: TutorEngine
+    retriever: Retriever
+    resolver: TopicResolver
+    catalog: Catalog
+    store: Store
+    clock: Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    """Runtime context of one turn: the shared deps and who is talking."""
+
+    deps: Deps
+    learner_id: int

@@ -1,0 +1,92 @@
+"""One typed configuration for the whole tutor, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("ml-tutor", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Each field maps to the environment variable in its alias."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    anthropic_api_key: SecretStr | None = Field(
+        default=None, alias="ANTHROPIC_API_KEY",
+        description="Claude is used when set; otherwise the tutor runs offline.")
+    anthropic_base_url: str | None = Field(
+        default=None, alias="ANTHROPIC_BASE_URL",
+        description="Alternative Messages API endpoint (tests point it at a local fake).")
+    claude_model: str = Field(
+        default="claude-sonnet-4-5", alias="TUTOR_CLAUDE_MODEL",
+        description="Model for teaching and quiz generation.")
+    claude_grader_model: str = Field(
+        default="claude-sonnet-4-5", alias="TUTOR_CLAUDE_GRADER_MODEL",
+        description="Model for grading answers.")
+    llm_timeout_s: float = Field(default=60.0, alias="TUTOR_LLM_TIMEOUT")
+
+    telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_base_url: str | None = Field(
+        default=None, alias="TELEGRAM_BASE_URL",
+        description="Bot API server, e.g. a self-hosted one; default is Telegram's.")
+    allowed_users: str = Field(
+        default="", alias="TUTOR_ALLOWED_USERS",
+        description="Comma-separated Telegram user ids allowed to use the bot.")
+
+    data_dir: Path = Field(default_factory=_default_data_dir, alias="TUTOR_DATA_DIR")
+    database_url: str | None = Field(
+        default=None, alias="TUTOR_DATABASE_URL",
+        description="SQLAlchemy URL; default is a SQLite file in the data dir.")
+    chroma: str | None = Field(
+        default=None, alias="TUTOR_CHROMA",
+        description="A directory for an on-disk Chroma, or http(s)://host:port for a server.")
+    notes_dir: Path | None = Field(
+        default=None, alias="TUTOR_NOTES_DIR",
+        description="Use another curriculum directory (default: the bundled notes).")
+    learner: str = Field(default="local", alias="TUTOR_LEARNER",
+                         description="Learner name used by the terminal chat.")
+    session_idle_minutes: int = Field(
+        default=120, alias="TUTOR_SESSION_IDLE_MINUTES",
+        description="A pause longer than this starts a new study session.")
+    max_message_chars: int = Field(default=4000, alias="TUTOR_MAX_MESSAGE_CHARS")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @property
+    def claude_enabled(self) -> bool:
+        """True when an API key is configured."""
+        return bool(self.anthropic_api_key and self.anthropic_api_key.get_secret_value())
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to SQLite in the data dir."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'tutor.sqlite3'}"
+
+    @property
+    def checkpoint_path(self) -> Path:
+        """SQLite file that holds LangGraph checkpoints (pending quizzes)."""
+        return self.data_dir / "checkpoints.sqlite3"
+
+    @property
+    def chroma_location(self) -> str:
+        """Chroma directory or server URL."""
+        return self.chroma or str(self.data_dir / "chroma")
+
+    @property
+    def allowed_user_ids(self) -> frozenset[int]:
+        """Telegram user ids on the allow-list."""
+        return frozenset(int(p) for p in self.allowed_users.replace(" ", "").split(",") if p)
+
+    def ensure_dirs(self) -> None:
+        """Create the data directory if needed."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,1 @@
+"""Quality measurements on labelled cases (retrieval, grading, learner simulation)."""

@@ -1,0 +1,1 @@
+"""Persistent learner state: learners, sessions, attempts, grades and review cards."""
