@@ -290,7 +290,8 @@ async def grade(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
         return {"question": None, "answer": ""}
     now = deps.clock()
     deps.store.record_grade(state.attempt_id, result.model_dump(), now)
-    card = deps.store.review(learner_id, question.note_id, result.score, now)
+    card = deps.store.review(learner_id, question.note_id, result.score, now,
+                             confidence=result.confidence)
     _emit(runtime, "grade", result.feedback, grade=result.model_dump(),
           question=question.model_dump(), attempt_id=state.attempt_id,
           next_review=card.due_at.isoformat())
@@ -324,7 +325,8 @@ async def dispute(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
                                        argument)
     now = deps.clock()
     deps.store.record_grade(attempt.id, result.model_dump(), now, kind="dispute")
-    card = deps.store.review(learner_id, attempt.note_id, result.score, now, replace_last=True)
+    card = deps.store.review(learner_id, attempt.note_id, result.score, now,
+                             confidence=result.confidence, replace_last=True)
     _emit(runtime, "grade", result.feedback, grade=result.model_dump(),
           question=question.model_dump(), attempt_id=attempt.id,
           next_review=card.due_at.isoformat(), previous_score=previous.score)

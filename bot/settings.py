@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import Field, SecretStr, field_validator
@@ -56,6 +57,9 @@ class Settings(BaseSettings):
         default=120, alias="TUTOR_SESSION_IDLE_MINUTES",
         description="A pause longer than this starts a new study session.")
     max_message_chars: int = Field(default=4000, alias="TUTOR_MAX_MESSAGE_CHARS")
+    scheduler: Literal["fsrs", "sm2"] = Field(
+        default="fsrs", alias="TUTOR_SCHEDULER",
+        description="Spaced repetition: FSRS-6 (default) or SM-2 as in the learner's tracker.")
 
     @field_validator("data_dir")
     @classmethod

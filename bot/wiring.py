@@ -86,7 +86,8 @@ async def open_tutor(settings: Settings, *, clock: Callable[[], datetime] = utcn
         threading.Thread(target=embedder.load, name="model-warm-up", daemon=True).start()
     knowledge = build_knowledge(settings, embedder, progress=progress)
     store = Store(settings.resolved_database_url,
-                  session_idle=timedelta(minutes=settings.session_idle_minutes))
+                  session_idle=timedelta(minutes=settings.session_idle_minutes),
+                  scheduler=settings.scheduler)
     deps = Deps(engine=engine or build_engine(settings, embedder), retriever=knowledge.retriever,
                 resolver=knowledge.resolver, catalog=knowledge.catalog, store=store, clock=clock)
     async with AsyncSqliteSaver.from_conn_string(str(settings.checkpoint_path)) as saver:

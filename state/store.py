@@ -10,8 +10,20 @@ from sqlalchemy import create_engine, delete, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
+from state.fsrs_scheduler import fsrs_review
 from state.models import Attempt, Base, GradeRecord, Learner, ReviewCard, StudySession
 from state.scheduler import Sm2State, schedule
+
+WEAK_SCORE = 80  # the seeds' protocol: anything under 80% comes back the next day
+
+
+def _sm2(state: dict | None, score: float, confidence: float,
+         now: datetime) -> tuple[dict, datetime]:
+    new, due = schedule(Sm2State.from_dict(state), score, now)
+    return new.to_dict(), due
+
+
+SCHEDULERS = {"fsrs": fsrs_review, "sm2": _sm2}
 
 
 @dataclass
@@ -74,11 +86,15 @@ def make_engine(url: str) -> Engine:
 class Store:
     """Learners, sessions, attempts, grades and review cards. Every method is one transaction."""
 
-    def __init__(self, url: str, session_idle: timedelta = timedelta(hours=2)) -> None:
+    def __init__(self, url: str, session_idle: timedelta = timedelta(hours=2),
+                 scheduler: str = "fsrs") -> None:
+        if scheduler not in SCHEDULERS:
+            raise ValueError(f"unknown scheduler {scheduler!r}; use one of {sorted(SCHEDULERS)}")
         self.engine = make_engine(url)
         Base.metadata.create_all(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.session_idle = session_idle
+        self.scheduler = scheduler
 
     # learners and sessions -------------------------------------------------------------
     def learner_id(self, external_id: str, now: datetime, display_name: str = "") -> int:
@@ -200,19 +216,23 @@ class Store:
 
     # review cards ------------------------------------------------------------------------
     def review(self, learner_id: int, note_id: str, score: float, now: datetime,
-               replace_last: bool = False) -> CardView:
-        """Schedule the topic's next review from a 0–100 score (SM-2).
+               confidence: float = 1.0, replace_last: bool = False) -> CardView:
+        """Schedule the topic's next review from a 0–100 grade (FSRS by default, or SM-2).
 
-        With `replace_last` the score replaces the last review's (a re-grade after a dispute):
-        the card is rescheduled from its state before that review, not reviewed twice.
+        A weak grade (under 80) brings the topic back within a day whatever the scheduler says,
+        as the learner's protocol does. With `replace_last` the grade replaces the last review's
+        (a re-grade after a dispute): the card is rescheduled from its state before that review.
+        A card made by the other scheduler starts afresh.
         """
         with self._sessions.begin() as db:
             card = db.scalar(select(ReviewCard).where(ReviewCard.learner_id == learner_id,
                                                       ReviewCard.note_id == note_id))
             if card is None:
-                card = ReviewCard(learner_id=learner_id, note_id=note_id, scheduler="sm2",
-                                  state={}, due_at=now, reviews=0)
+                card = ReviewCard(learner_id=learner_id, note_id=note_id,
+                                  scheduler=self.scheduler, state={}, due_at=now, reviews=0)
                 db.add(card)
+            if card.scheduler != self.scheduler:
+                card.scheduler, card.state = self.scheduler, {}
             stored = dict(card.state or {})
             before = stored.pop("before_last", None)
             reviewed_at = now
@@ -220,16 +240,19 @@ class Store:
                 stored = before["state"]
                 reviewed_at = card.last_review_at or now
                 card.reviews = max(0, (card.reviews or 0) - 1)
-            new_state, due = schedule(Sm2State.from_dict(stored), score, reviewed_at)
+            new_state, due = SCHEDULERS[self.scheduler](stored or None, score, confidence,
+                                                        reviewed_at)
+            if score < WEAK_SCORE:
+                due = min(due, reviewed_at + timedelta(days=1))
             # Keep the state this review started from, so a dispute can redo it.
-            card.state = {**new_state.to_dict(), "before_last": {"state": stored}}
+            card.state = {**new_state, "before_last": {"state": stored}}
             card.due_at = due
             card.last_review_at = reviewed_at
             card.last_score = score
             card.reviews = (card.reviews or 0) + 1
             db.flush()
             return CardView(note_id=note_id, due_at=due, last_score=score,
-                            reviews=card.reviews, state=new_state.to_dict())
+                            reviews=card.reviews, state=new_state)
 
     def due_cards(self, learner_id: int, now: datetime, limit: int = 10) -> list[CardView]:
         """Topics due for review, most overdue first."""

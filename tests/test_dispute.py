@@ -46,7 +46,7 @@ def test_irrelevant_argument_keeps_the_grade(setup):
 
 
 def test_replacing_the_last_review(tmp_path, clock):
-    store = Store(f"sqlite:///{tmp_path / 's.sqlite3'}")
+    store = Store(f"sqlite:///{tmp_path / 's.sqlite3'}", scheduler="sm2")
     learner = store.learner_id("cli:ann", clock())
     store.review(learner, "normalization", 100, clock())
     clock.advance(days=1)
