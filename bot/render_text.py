@@ -54,7 +54,7 @@ def render_summary(s: dict) -> str:
 def render_event(event: Event) -> str:
     """Text for one event ("" for events that only carry data)."""
     if event.kind == "text":
-        return event.text
+        return event.text.replace("**", "")  # the notes' Markdown bold, unreadable as raw text
     if event.kind == "question":
         d = event.data
         tag = "review" if d.get("is_review") else d.get("difficulty", "")

@@ -74,3 +74,18 @@ async def test_dispute_in_chat(open_test_tutor):
         assert store.attempt(first.data["attempt_id"]).score == regrade.data["grade"]["score"]
         learner = tutor.learner_id("cli:ann")
         assert store.cards(learner)[0].reviews == 1
+
+
+def test_argument_quoting_the_answer_restores_a_paraphrased_point(grader_adam):
+    grader, q = grader_adam
+    answer = ("Adam keeps running averages of the gradient and squared gradient and divides by "
+              "the root of the second moment, so every parameter gets its own step size.")
+    first, second = _dispute(grader, q, answer, "I did say Adam keeps a running average of the "
+                                                "gradient, that is the momentum m")
+    assert second.score > first.score and len(second.gaps) == len(first.gaps) - 1
+    assert not any("exponential moving average of gradients" in g for g in second.gaps)
+
+
+@pytest.fixture(scope="module")
+def grader_adam(embedder, knowledge):
+    return OfflineGrader(embedder), knowledge.catalog.note("optimizers").question("q1")

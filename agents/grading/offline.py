@@ -34,6 +34,10 @@ CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 # How far under the coverage threshold a key point's evidence may sit and still be restored by a
 # dispute: close enough that the answer plausibly said it in other words, not merely near it.
 NEAR_MISS = 0.08
+# When the argument restates something the answer really says ("I did say m is a running
+# average…"), that claim is checkable, so a point further from the threshold can be restored.
+QUOTES_ANSWER = 0.55  # argument-to-answer sentence similarity that counts as quoting it
+QUOTED_WINDOW = 0.2
 
 _INJECTION = re.compile(
     r"(ignore|disregard|forget|override)\b.{0,40}\b(instruction|rubric|prompt|previous|above|rule)"
@@ -282,9 +286,10 @@ class OfflineGrader:
                    previous: Grade, argument: str) -> Grade:
         """Re-grade after the learner disputes `previous`, weighing their argument.
 
-        The argument cannot add content after the fact. It can win back a key point that the
-        original answer nearly stated (evidence just under the coverage threshold) when the
-        argument points at that key point. Anything else keeps the grade, with the reason.
+        The argument cannot add content after the fact. It can win back a key point it points
+        at when the original answer nearly stated that point (evidence just under the coverage
+        threshold), or stated it in other words that the argument quotes back. Anything else
+        keeps the grade, with the reason.
         """
         clean_answer, _ = strip_injection(answer)
         clean_argument, _ = strip_injection(argument)
@@ -296,7 +301,11 @@ class OfflineGrader:
                                                "grader": f"{VERSION}+dispute"})
         a = self.assess(question, reference, key_points, clean_answer)
         arg_units = sentences(clean_argument) or [clean_argument or " "]
-        sims = self.embedder.embed(list(key_points)) @ self.embedder.embed(arg_units).T
+        arg_vecs = self.embedder.embed(arg_units)
+        sims = self.embedder.embed(list(key_points)) @ arg_vecs.T
+        answer_units = sentences(clean_answer) or [clean_answer]
+        quotes = float((arg_vecs @ self.embedder.embed(answer_units).T).max()) >= QUOTES_ANSWER
+        window = QUOTED_WINDOW if quotes else NEAR_MISS
         arg_tokens = set(tokens(clean_argument))
         accepted, named = [], []
         for i in gap_ids:
@@ -304,7 +313,7 @@ class OfflineGrader:
             lexical = len(words & arg_tokens) / max(1, len(words))
             if sims[i].max() >= 0.5 or lexical >= 0.5:
                 named.append(i)
-                if a.evidence[i] >= self.cal.threshold - NEAR_MISS:
+                if a.evidence[i] >= self.cal.threshold - window:
                     accepted.append(i)
         if accepted:
             won = [key_points[i] for i in accepted]
