@@ -29,6 +29,7 @@ def build_graph(checkpointer: Checkpointer = None):
     g.add_node("summary", nodes.summary)
     g.add_node("dispute", nodes.dispute)
     g.add_node("weights", nodes.weights)
+    g.add_node("plan_check", nodes.plan_check)
 
     g.add_edge(START, "route")
     g.add_conditional_edges("route", nodes.after_route)
@@ -38,7 +39,10 @@ def build_graph(checkpointer: Checkpointer = None):
     g.add_edge("hint", "ask")
     g.add_edge("abandon", "route")
     g.add_edge("record", "grade")
-    for node in ("teach", "respond", "help", "topics", "nothing_pending", "skip", "grade",
-                 "summary", "dispute", "weights"):
+    g.add_edge("plan_check", "pick_question")
+    g.add_conditional_edges("grade", nodes.after_question)
+    g.add_conditional_edges("skip", nodes.after_question)
+    for node in ("teach", "respond", "help", "topics", "nothing_pending", "summary", "dispute",
+                 "weights"):
         g.add_edge(node, END)
     return g.compile(checkpointer=checkpointer)

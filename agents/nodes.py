@@ -10,6 +10,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from agents import router
+from agents.check import compose_check, new_topic_order
 from agents.events import Event
 from agents.schemas import Grade, QuizQuestion
 from agents.state import Deps, TurnContext, TutorState
@@ -56,12 +57,12 @@ async def route(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
 
 def after_route(state: TutorState) -> Literal["teach", "pick_question", "summary", "respond",
                                               "help", "topics", "nothing_pending", "dispute",
-                                              "weights"]:
+                                              "weights", "plan_check"]:
     """Where a routed message goes."""
     return {"learn": "teach", "quiz": "pick_question", "summary": "summary",
             "question": "respond", "topics": "topics", "skip": "nothing_pending",
             "hint": "nothing_pending", "dispute": "dispute",
-            "weights": "weights"}.get(state.intent, "help")
+            "weights": "weights", "check": "plan_check"}.get(state.intent, "help")
 
 
 # -- teaching and answering -----------------------------------------------------------------
@@ -170,22 +171,38 @@ def _choose_topic(state: TutorState, deps: Deps, learner_id: int) -> tuple[str |
     if state.current_topic:
         return state.current_topic, False
     seen = {a.note_id for a in deps.store.learner_attempts(learner_id)}
-    weights = domain_weights(deps, learner_id)
-
-    def priority(note: Note) -> tuple:
-        domain_notes = deps.catalog.notes_in(note.domain)
-        done = sum(1 for n in domain_notes if n.id in seen) / max(1, len(domain_notes))
-        return (-(weights[note.domain] * (1 - done)), len(note.prerequisites), note.id)
-
-    fresh = sorted((n for n in deps.catalog.notes if n.id not in seen), key=priority)
+    fresh = new_topic_order(deps.catalog, domain_weights(deps, learner_id), seen)
     return (fresh[0].id, False) if fresh else (None, False)
+
+
+async def plan_check(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
+    """Plan a knowledge check: ~10 questions, ~70% new or current topics, ~30% due reviews."""
+    deps, learner_id = runtime.context.deps, runtime.context.learner_id
+    last_scores = {a.note_id: a.score for a in deps.store.learner_attempts(learner_id)
+                   if a.score is not None}
+    due = [c.note_id for c in deps.store.due_cards(learner_id, deps.clock(), limit=20)]
+    plan = compose_check(deps.catalog, domain_weights(deps, learner_id), last_scores, due,
+                         state.current_topic)
+    if not plan:
+        _emit(runtime, "notice", "Nothing to check yet — say \"teach me <topic>\" first.")
+        return {"queue": [], "check_total": 0}
+    reviews = sum(1 for _, r in plan if r)
+    _emit(runtime, "notice", f"Knowledge check: {len(plan)} questions — {len(plan) - reviews} "
+          f"new, {reviews} review. Answer each in your own words; \"skip\" moves on.")
+    return {"queue": [{"note_id": n, "is_review": r} for n, r in plan],
+            "check_total": len(plan), "topic_text": ""}
 
 
 async def pick_question(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
     """Choose the topic and the question to ask."""
     deps, learner_id = runtime.context.deps, runtime.context.learner_id
     is_review = False
-    if state.topic_text:
+    update: dict = {}
+    if state.queue and not state.topic_text:  # the next question of a knowledge check
+        item, rest = state.queue[0], state.queue[1:]
+        note, is_review = deps.catalog.note(item["note_id"]), item["is_review"]
+        update = {"queue": rest}
+    elif state.topic_text:
         note = _resolve(deps, state.topic_text, runtime)
         if note is None:
             return {"question": None}
@@ -199,7 +216,11 @@ async def pick_question(state: TutorState, runtime: Runtime[TurnContext]) -> dic
     passages = deps.retriever.search(note.title, k=3, note_ids=[note.id])
     question = await deps.engine.make_question(note, passages, asked)
     question = question.model_copy(update={"is_review": is_review})
-    return {"question": question.model_dump(), "current_topic": note.id}
+    payload = question.model_dump()
+    if state.check_total:
+        payload["position"] = f"{state.check_total - len(update.get('queue', state.queue))}"\
+                              f"/{state.check_total}"
+    return {**update, "question": payload, "current_topic": note.id}
 
 
 def after_pick(state: TutorState) -> Literal["ask", "__end__"]:
@@ -250,14 +271,24 @@ async def hint(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
 
 async def skip(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
     """Drop the pending question."""
-    _emit(runtime, "notice", "Skipped. Say \"quiz me\" for another question.")
+    more = "" if state.check_total else " Say \"quiz me\" for another question."
+    _emit(runtime, "notice", "Skipped." + more)
     return {"question": None, "answer": ""}
+
+
+def after_question(state: TutorState) -> Literal["pick_question", "summary", "__end__"]:
+    """After a grade or a skip: the check's next question, its closing summary, or done."""
+    if state.queue:
+        return "pick_question"
+    return "summary" if state.check_total else "__end__"
 
 
 async def abandon(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
     """Leave the pending question to handle a command instead."""
-    _emit(runtime, "notice", "(Leaving the pending question unanswered.)")
-    return {"message": state.answer, "question": None, "answer": ""}
+    left = " and the knowledge check" if state.check_total else ""
+    _emit(runtime, "notice", f"(Leaving the pending question{left} unanswered.)")
+    return {"message": state.answer, "question": None, "answer": "", "queue": [],
+            "check_total": 0}
 
 
 async def record(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
@@ -341,4 +372,4 @@ async def summary(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
     result = build_summary(deps.store.session_attempts(session_id), deps.catalog,
                            deps.store.cards(learner_id), now)
     _emit(runtime, "summary", "", summary=result.model_dump())
-    return {}
+    return {"check_total": 0}

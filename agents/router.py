@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Kind = Literal["learn", "quiz", "summary", "help", "topics", "skip", "hint", "dispute",
-               "question", "empty", "start", "weights"]
+               "question", "empty", "start", "weights", "check"]
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class Intent:
 
 
 _COMMANDS: dict[str, Kind] = {
-    "learn": "learn", "teach": "learn", "quiz": "quiz", "check": "quiz", "review": "quiz",
+    "learn": "learn", "teach": "learn", "quiz": "quiz", "check": "check", "review": "quiz",
     "summary": "summary", "help": "help", "topics": "topics", "skip": "skip", "hint": "hint",
     "dispute": "dispute", "start": "start", "weights": "weights",
 }
@@ -41,6 +41,8 @@ _PATTERNS: list[tuple[Kind, re.Pattern[str]]] = [
                            r"i disagree|that'?s (wrong|unfair|not right)|"
                            r"(the )?grade is wrong)\b(?P<t>.*)$", re.I)),
     ("help", re.compile(r"^(help|what can you do|how does this work)\W*$", re.I)),
+    ("check", re.compile(r"^((start|do|run) (a |my |the )?)?(daily |knowledge )+check\b.*$",
+                         re.I)),
     ("weights", re.compile(r"^(set |show |my )?(domain )?weights\b:?\s*(?P<t>.*)$", re.I)),
     ("topics", re.compile(r"^(topics|list topics|what topics|show topics|curriculum)\b.*$", re.I)),
     ("skip", re.compile(r"^(skip|next question|pass)\W*$", re.I)),

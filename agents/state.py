@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from agents.llm import TutorEngine
@@ -33,6 +33,10 @@ class TutorState:
     """The stored attempt being graded."""
     last_attempt_id: int | None = None
     """The most recently graded attempt (what a dispute refers to)."""
+    queue: list[dict] = field(default_factory=list)
+    """Questions still to come in a knowledge check: {"note_id", "is_review"} each."""
+    check_total: int = 0
+    """Size of the knowledge check in progress (0 when none)."""
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,8 @@ def render_event(event: Event) -> str:
     if event.kind == "question":
         d = event.data
         tag = "review" if d.get("is_review") else d.get("difficulty", "")
-        return f"\nQuestion ({d.get('note_id', '')}, {tag}):\n{event.text}\n"
+        number = f" {d['position']}" if d.get("position") else ""
+        return f"\nQuestion{number} ({d.get('note_id', '')}, {tag}):\n{event.text}\n"
     if event.kind == "grade":
         return render_grade(event.data)
     if event.kind == "summary":
