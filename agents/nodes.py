@@ -316,8 +316,8 @@ async def grade(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
     except Exception as exc:  # the answer is already stored; tell the learner, keep going
         log.exception("grading failed for attempt %s", state.attempt_id)
         deps.store.record_grading_error(state.attempt_id, f"{type(exc).__name__}: {exc}")
-        _emit(runtime, "error", "I couldn't grade that just now, but your answer is saved and "
-              "will be graded later.", attempt_id=state.attempt_id)
+        _emit(runtime, "error", "I couldn't grade that just now, but your answer is saved; it "
+              "shows as ungraded in your summary.", attempt_id=state.attempt_id)
         return {"question": None, "answer": ""}
     now = deps.clock()
     deps.store.record_grade(state.attempt_id, result.model_dump(), now)

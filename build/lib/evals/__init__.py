@@ -1,1 +1,0 @@
-"""Quality measurements on labelled cases (retrieval, grading, learner simulation)."""

@@ -1,1 +1,0 @@
-"""Persistent learner state: learners, sessions, attempts, grades and review cards."""
