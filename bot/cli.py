@@ -17,6 +17,9 @@ Without a command, starts the Telegram bot when TELEGRAM_BOT_TOKEN is set, other
 terminal chat. Works offline by default; set ANTHROPIC_API_KEY to use Claude."""
 
 
+LEARNER_HELP = "learner name, or a full id such as tg:12345 (default: TUTOR_LEARNER)"
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tutor", description=DESCRIPTION,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -35,6 +38,19 @@ def _parser() -> argparse.ArgumentParser:
                        help='input: one {"id", "question", "reference_answer", "answer"'
                             '[, "key_points"]} per line ("-" for stdin)')
     grade.add_argument("--out", metavar="OUT", help="output file (default: stdout)")
+    report = sub.add_parser("report", help="your readiness tracker as Markdown (with --out, "
+                                           "also a readiness and a score-trend chart)")
+    report.add_argument("--learner", help=LEARNER_HELP)
+    report.add_argument("--out", type=Path, metavar="FILE",
+                        help="write the Markdown to FILE, and FILE-readiness.png and "
+                             "FILE-trend.png beside it (default: Markdown to stdout)")
+    export = sub.add_parser("export", help="weak items as an Anki deck or CSV, or your whole "
+                                           "history as JSON")
+    export.add_argument("--format", required=True, choices=["anki", "csv", "json"],
+                        help="anki: .apkg, one card per weak question; csv: the same as rows; "
+                             "json: every answer, grade, review card and preference")
+    export.add_argument("--out", required=True, type=Path, metavar="FILE")
+    export.add_argument("--learner", help=LEARNER_HELP)
     return p
 
 
@@ -94,6 +110,104 @@ def _grade(source: str, target: str | None) -> int:
     return 0
 
 
+def _find_learner(settings: Settings, name: str):
+    """(store, learner id) for a report or export, or None after saying why on stderr."""
+    from state.report import find_learner, known_learners
+    from state.store import Store
+
+    url = settings.resolved_database_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        print(f"No study data yet ({url.removeprefix('sqlite:///')}): answer a few questions in "
+              "`tutor chat` first.", file=sys.stderr)
+        return None
+    store = Store(url, scheduler=settings.scheduler)
+    external_id = name if ":" in name else f"cli:{name}"
+    learner = find_learner(store, external_id)
+    if learner is None:
+        known = ", ".join(i.external_id for i in known_learners(store)) or "none yet"
+        print(f"Unknown learner {name!r} (looked for {external_id}). Known learners: {known}. "
+              "Pass --learner NAME, or a full id such as tg:12345.", file=sys.stderr)
+        return None
+    return store, learner.id
+
+
+def _catalog(settings: Settings):
+    from knowledge.catalog import load_catalog
+
+    return load_catalog(settings.notes_dir) if settings.notes_dir else load_catalog()
+
+
+def _report(settings: Settings, name: str, out: Path | None) -> int:
+    from datetime import UTC, datetime
+
+    found = _find_learner(settings, name)
+    if found is None:
+        return 1
+    store, learner = found
+    try:
+        return _write_report(store, learner, _catalog(settings), name, out,
+                             datetime.now(UTC))
+    finally:
+        store.engine.dispose()
+
+
+def _write_report(store, learner: int, catalog, name: str, out: Path | None, now) -> int:
+    from state.charts import readiness_chart, score_trend_chart
+    from state.report import build_tracker, progress_overview
+
+    attempts = store.learner_attempts(learner)
+    if not any(a.score is not None for a in attempts):
+        print(f"{name} has no graded answers yet, so every domain is \"not started\". Say "
+              "\"quiz me\" in `tutor chat` to begin.", file=sys.stderr)
+    if out is None:
+        sys.stdout.write(build_tracker(store, catalog, learner, now))
+        return 0
+    out.parent.mkdir(parents=True, exist_ok=True)
+    charts = {"Readiness by domain": out.with_name(f"{out.stem}-readiness.png"),
+              "Scores over time": out.with_name(f"{out.stem}-trend.png")}
+    charts["Readiness by domain"].write_bytes(
+        readiness_chart(progress_overview(store, catalog, learner, now)))
+    charts["Scores over time"].write_bytes(score_trend_chart(attempts))
+    out.write_text(build_tracker(store, catalog, learner, now,
+                                 charts={k: p.name for k, p in charts.items()}), encoding="utf-8")
+    print(f"Wrote {out} with {', '.join(p.name for p in charts.values())}", file=sys.stderr)
+    return 0
+
+
+def _export(settings: Settings, fmt: str, out: Path, name: str) -> int:
+    found = _find_learner(settings, name)
+    if found is None:
+        return 1
+    store, learner = found
+    try:
+        return _write_export(store, learner, fmt, out, name, settings)
+    finally:
+        store.engine.dispose()
+
+
+def _write_export(store, learner: int, fmt: str, out: Path, name: str,
+                  settings: Settings) -> int:
+    from datetime import UTC, datetime
+
+    from state.export import write_anki, write_csv, write_json
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "json":
+        doc = write_json(store, learner, out, datetime.now(UTC))
+        print(f"Wrote {out}: {len(doc['attempts'])} answers, {len(doc['review_cards'])} review "
+              "cards", file=sys.stderr)
+        return 0
+    writer = write_anki if fmt == "anki" else write_csv
+    count = writer(store, _catalog(settings), learner, out)
+    if count == 0:
+        graded = any(a.score is not None for a in store.learner_attempts(learner))
+        why = "no question's latest grade is under 80%" if graded else "no graded answers yet"
+        print(f"Nothing to export for {name}: {why}. No file written.", file=sys.stderr)
+        return 1
+    print(f"Wrote {out}: {count} weak {'cards' if fmt == 'anki' else 'rows'}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `tutor` console script."""
     args = _parser().parse_args(argv)
@@ -103,6 +217,10 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = Settings()
     command = args.command or ("telegram" if settings.telegram_bot_token else "chat")
+    if command == "report":
+        return _report(settings, args.learner or settings.learner, args.out)
+    if command == "export":
+        return _export(settings, args.format, args.out, args.learner or settings.learner)
     if command == "ingest":
         return _ingest(settings, args.path, args.learner or settings.learner)
     if command == "grade":
