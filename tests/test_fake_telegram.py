@@ -160,7 +160,7 @@ async def test_send_photo_and_document_are_recorded(tg):
     async with bot_for(tg) as bot:
         sent = await bot.send_photo(ADA, TINY_PNG, caption="<b>Your retention</b> ✓",
                                     parse_mode=ParseMode.HTML, filename="plot.png")
-        await bot.send_document(ADA, "résumé ✓".encode() + b"\0\r\n", filename="deck.apkg",
+        await bot.send_document(ADA, "résumé ✓".encode() + b"\0\r\n", filename="résumé deck.apkg",
                                 caption="Anki deck")
         with pytest.raises(BadRequest, match="Image_process_failed"):
             await bot.send_photo(ADA, b"not an image")
@@ -172,7 +172,7 @@ async def test_send_photo_and_document_are_recorded(tg):
     assert (photo.kind, photo.photo, photo.caption) == ("photo", TINY_PNG, "Your retention ✓")
     assert photo.caption_html == "<b>Your retention</b> ✓"
     assert (document.kind, document.filename, document.document) == (
-        "document", "deck.apkg", "résumé ✓".encode() + b"\0\r\n")
+        "document", "résumé deck.apkg", "résumé ✓".encode() + b"\0\r\n")
     assert document.caption == "Anki deck"
 
 
@@ -283,7 +283,9 @@ async def test_raw_http_json_body_unknown_method_and_offsets(tg):
 
     assert await asyncio.to_thread(post, "sendMessage", {"chat_id": ADA, "text": "hi"}) == (
         200, {"ok": True, "result": {
-            "message_id": 1, "from": tg.bot_user, "date": tg.messages(ADA)[0].date,
+            "message_id": 1, "date": tg.messages(ADA)[0].date,
+            "from": {"id": 123, "is_bot": True, "first_name": "ML Tutor",
+                     "username": "ml_tutor_test_bot"},
             "chat": {"id": ADA, "type": "private", "first_name": "Ada", "username": "ada"},
             "text": "hi"}})
     assert await asyncio.to_thread(post, "fooBar", {}) == (
@@ -302,3 +304,43 @@ async def test_raw_http_json_body_unknown_method_and_offsets(tg):
     _, body = await asyncio.to_thread(post, "getUpdates",
                                       {"offset": first + 2, "timeout": 0.2})
     assert body["result"] == [] and time.monotonic() - started >= 0.2
+
+    await asyncio.to_thread(post, "setWebhook", {"url": "https://example.org/hook"})
+    assert tg.webhook["url"] == "https://example.org/hook"
+    status, body = await asyncio.to_thread(post, "getUpdates", {})
+    assert status == 409 and "webhook is active" in body["description"]
+    await asyncio.to_thread(post, "deleteWebhook", {})
+    assert await asyncio.to_thread(post, "getUpdates", {}) == (200, {"ok": True, "result": []})
+
+
+async def test_every_kind_of_learner_message_reaches_the_bot(tg):
+    seen: list[str] = []
+
+    async def anything(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        kinds = [k for k in ("text", "sticker", "photo", "voice", "location", "document")
+                 if getattr(message, k)]
+        seen.append(kinds[0])
+        await message.reply_text(f"got {kinds[0]}", do_quote=True)
+
+    ada = tg.user(ADA)
+    async with polling(build_app(tg, MessageHandler(filters.ALL, anything))):
+        for send in (lambda: ada.send_text("hi /quiz, please"), ada.send_sticker,
+                     ada.send_photo, ada.send_voice, lambda: ada.send_location(1.5, 2.5),
+                     lambda: ada.send_document("a.txt", b"abc", "text/plain")):
+            send()
+        replies = await tg.idle(ADA, quiet=0.2)
+
+    assert seen == ["text", "sticker", "photo", "voice", "location", "document"]
+    assert [m.text for m in replies] == [f"got {k}" for k in seen]
+    assert all(m.reply_to_message_id for m in replies)
+    first_reply = next(p for m, p in tg.calls if m == "sendMessage")
+    assert first_reply["reply_parameters"]["message_id"] == replies[0].reply_to_message_id
+
+
+def test_commands_in_learner_text_get_entities(tg):
+    update = tg.user(ADA).send_text("/quiz@ml_tutor_test_bot adam, then /hint")
+    assert update["message"]["entities"] == [
+        {"type": "bot_command", "offset": 0, "length": 23},
+        {"type": "bot_command", "offset": 35, "length": 5}]
+    assert "entities" not in tg.user(ADA).send_text("and/or 1/2")["message"]

@@ -362,7 +362,7 @@ class BotMessage:
 
 # --- the learner side -------------------------------------------------------------------------
 
-_COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?=\s|$)")
+_COMMAND = re.compile(r"(?<![\w/@])/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![\w/@])")
 
 
 @dataclass
@@ -1181,7 +1181,8 @@ class FakeTelegramServer:
 
     def _json(self, m: BotMessage, size: tuple[int, int] | None = None) -> dict:
         """The Bot API Message object of a bot message."""
-        data: dict[str, Any] = {"message_id": m.message_id, "from": self.bot_user,
+        sender = {k: self.bot_user[k] for k in ("id", "is_bot", "first_name", "username")}
+        data: dict[str, Any] = {"message_id": m.message_id, "from": sender,
                                 "chat": self._users[m.chat_id].chat(), "date": m.date}
         if m.edit_date:
             data["edit_date"] = m.edit_date
