@@ -204,6 +204,7 @@ def test_tracker_markdown_has_the_seed_sections(seeded):
     o = progress_overview(seeded.store, seeded.catalog, seeded.ann, REPORT_AT)
     for heading in ("# ML Interview Study Tracker", "## Quick Stats", "## Study Priority",
                     "## Topics Mastered", "## Knowledge Gaps", "### ✅ Recently Resolved",
+                    "## Interview Readiness Checklist",
                     "## Review Scheduled", "## Session History Summary"):
         assert heading in md
     assert "**Last Updated**: 2026-03-06" in md
@@ -222,6 +223,11 @@ def test_tracker_markdown_has_the_seed_sections(seeded):
     assert "(missed since 2026-03-03)" in high
     assert "| 2026-03-02 (Session 1) | 4 | 79% | 4 (79%) | 0 |" in md
     assert "1 grade(s) corrected after a dispute" in md
+    checklist = md.split("## Interview Readiness Checklist")[1].split("---")[0]
+    assert "- [x] Backpropagation (mastery" in checklist
+    assert "- [ ] Normalization layers (mastery" in checklist
+    assert "- [ ] …and 1 topic(s) not started" in checklist  # transformers
+    assert "**B. Classical ML** — not started (1 topic)" in checklist
     assert "due now" in md  # normalization is back for review
     assert "bob" not in md.lower()
 
