@@ -261,12 +261,37 @@ def test_html_parser_follows_telegram():
                        ("x</b>", "Unexpected end tag at byte offset 1"),
                        ("<div>x</div>", 'Unsupported start tag "div" at byte offset 0'),
                        ("a <", "Unclosed start tag at byte offset 2"),
+                       ("<i a = 190azAz-.,>", "Unexpected end of name token at byte offset 7"),
+                       ("<i>a</i   ", "Unclosed end tag at byte offset 4"),
                        ("AT&T", 'Character "&" at byte offset 2'),
                        ("<span>x</span>", 'Tag "span" must have class "tg-spoiler"')]:
         with pytest.raises(Exception, match=error) as info:
             parse_html(bad)
         assert info.value.description.startswith("Bad Request: can't parse entities: ")
     assert parse_html("AT&T &nbsp;", strict=False) == ("AT&T &nbsp;", [])
+
+
+@pytest.mark.parametrize(("html", "text", "entities"), [
+    # cases from tdlib's own tests of parse_html
+    ("<pre><code>x</code></pre>", "x",
+     [{"type": "pre", "offset": 0, "length": 1}, {"type": "code", "offset": 0, "length": 1}]),
+    ('<code class="language-fift"><pre>x</pre></code>', "x",
+     [{"type": "pre", "offset": 0, "length": 1, "language": "fift"}]),
+    ('<pre><code class="language-fift">x</code> </pre>', "x ",
+     [{"type": "pre", "offset": 0, "length": 2}, {"type": "code", "offset": 0, "length": 1}]),
+    ("<code><i><b> </b></i></code>", " ",
+     [{"type": "code", "offset": 0, "length": 1}, {"type": "bold", "offset": 0, "length": 1},
+      {"type": "italic", "offset": 0, "length": 1}]),
+    ("<a   href=  'telegram.org?&lt;'   > </a>", " ",
+     [{"type": "text_link", "offset": 0, "length": 1, "url": "http://telegram.org/?<"}]),
+    ("<a>telegram.org</a>", "telegram.org",
+     [{"type": "text_link", "offset": 0, "length": 12, "url": "http://telegram.org/"}]),
+    ("<a>telegram.org </a>", "telegram.org ", []),
+    ("<i>a</    >", "a", [{"type": "italic", "offset": 0, "length": 1}]),
+    ("<i    aba  =  190azAz-.>a</i>", "a", [{"type": "italic", "offset": 0, "length": 1}]),
+])
+def test_html_entities_match_tdlib(html, text, entities):
+    assert parse_html(html) == (text, entities)
 
 
 async def test_raw_http_json_body_unknown_method_and_offsets(tg):

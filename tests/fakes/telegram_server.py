@@ -73,7 +73,12 @@ _ENTITY_TYPE = {
     "blockquote": "blockquote", "tg-emoji": "custom_emoji",
 }
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-_NAME_TOKEN = re.compile(r"[A-Za-z0-9.\-_:]*")
+_NAME_TOKEN = re.compile(r"[A-Za-z0-9.\-]*")
+# tdlib orders entities at the same place by this priority (bigger ones first).
+_PRIORITY = {"blockquote": 0, "expandable_blockquote": 0, "pre": 11, "code": 20,
+             "text_link": 49, "bold": 90, "italic": 91, "underline": 92, "strikethrough": 93,
+             "spoiler": 94, "custom_emoji": 99}
+_URL = re.compile(r"(?i)(?:(https?|tg|ftp)://)?([a-z0-9-]+(?:\.[a-z0-9-]+)*(?::\d+)?)([/?#]\S*)?")
 
 
 def _decode_entity(text: str, pos: int) -> tuple[str | None, int]:
@@ -117,7 +122,6 @@ def parse_html(text: str, *, strict: bool = True) -> tuple[str, list[dict]]:
     stack: list[tuple[str, str, int, int]] = []  # open tags: (name, argument, UTF-16 offset,
     #                                                  index into out)
     entities: list[dict] = []
-    code_languages: dict[tuple[int, int], str] = {}  # (start, end) of <code class="language-…">
     i, n = 0, len(text)
 
     def fail(detail: str) -> ApiError:
@@ -159,17 +163,7 @@ def parse_html(text: str, *, strict: bool = True) -> tuple[str, list[dict]]:
                 raise fail(f'Unmatched end tag at byte offset {_offset(text, begin)}, '
                            f'expected "</{name}>", found "</{end_name}>"')
             if u16 > start:  # empty entities are dropped, as Telegram does
-                entity = _entity(name, arg, start, u16 - start, "".join(out[first:]))
-                if name == "code" and arg:
-                    code_languages[(start, u16)] = arg
-                last = entities[-1] if entities else {}
-                if name == "pre" and last.get("type") == "code" \
-                        and (last["offset"], last["length"]) == (start, u16 - start):
-                    # <pre><code class="language-x">…</code></pre> is one pre with a language
-                    entities.pop()
-                    if (start, u16) in code_languages:
-                        entity["language"] = code_languages[(start, u16)]
-                entities.append(entity)
+                _close(entities, name, arg, start, u16 - start, "".join(out[first:]))
             i = j + 1
             continue
         j = i
@@ -188,7 +182,10 @@ def parse_html(text: str, *, strict: bool = True) -> tuple[str, list[dict]]:
         i = j + 1
     if stack:
         raise fail(f'Can\'t find end tag corresponding to start tag "{stack[-1][0]}"')
-    entities.sort(key=lambda e: (e["offset"], -e["length"]))
+    for entity in entities:
+        if entity["type"] == "code":  # a language only survives on a pre
+            entity.pop("language", None)
+    entities.sort(key=lambda e: (e["offset"], -e["length"], _PRIORITY[e["type"]]))
     return "".join(out), entities
 
 
@@ -251,16 +248,43 @@ def _attributes(text: str, j: int, tag: str, where: int,
             arg = value
 
 
-def _entity(name: str, arg: str, offset: int, length: int, inner: str) -> dict:
-    """The Bot API entity for a closed tag around `inner`."""
+def _close(entities: list[dict], name: str, arg: str, offset: int, length: int,
+           inner: str) -> None:
+    """Add the Bot API entity of a closed tag around `inner`, as tdlib does."""
     entity: dict[str, Any] = {"type": _ENTITY_TYPE[name], "offset": offset, "length": length}
     if name == "a":
-        entity["url"] = arg or inner  # <a> without href links its own text
+        url = _normalise_url(arg or inner)  # <a> without href links its own text
+        if url is None:
+            return  # an invalid link is dropped silently, leaving plain text
+        entity["url"] = url
     elif name == "tg-emoji":
         entity["custom_emoji_id"] = arg
     elif name == "blockquote" and arg:
         entity["type"] = "expandable_blockquote"
-    return entity
+    elif name == "code" and arg:
+        entity["language"] = arg  # only kept if a pre of the same span takes it (below)
+    last = entities[-1] if entities else {}
+    if {name, last.get("type")} == {"pre", "code"} and \
+            (last["offset"], last["length"]) == (offset, length):
+        # <pre><code class="language-x"> (either nesting) is one pre with a language;
+        # without a language both entities stay.
+        language = entity.get("language") or last.get("language")
+        if language:
+            entities[-1] = {"type": "pre", "offset": offset, "length": length,
+                            "language": language}
+            return
+    entities.append(entity)
+
+
+def _normalise_url(url: str) -> str | None:
+    """The link Telegram keeps for an <a> tag (scheme and "/" added), or None if invalid."""
+    match = _URL.fullmatch(url)
+    if match is None or (match.group(1) is None and "." not in match.group(2)):
+        return None
+    scheme, host, rest = (match.group(1) or "http").lower(), match.group(2), match.group(3) or ""
+    if scheme == "tg":
+        return url
+    return f"{scheme}://{host}{'' if rest.startswith('/') else '/'}{rest}"
 
 
 def _strip(text: str, entities: list[dict]) -> tuple[str, list[dict]]:
