@@ -166,11 +166,19 @@ async def test_send_photo_and_document_are_recorded(tg):
             await bot.send_photo(ADA, b"not an image")
         with pytest.raises(BadRequest, match="caption is too long"):
             await bot.send_photo(ADA, TINY_PNG, caption="x" * 1025)
+        await bot.edit_message_caption(ADA, sent.message_id, caption="<i>Your retention</i> ✓",
+                                       parse_mode=ParseMode.HTML)
+        with pytest.raises(BadRequest, match="There is no text in the message to edit"):
+            await bot.edit_message_text("text", chat_id=ADA, message_id=sent.message_id)
+        assert await bot.set_my_description("An ML interview tutor")
 
     assert sent.photo[0].width == 1 and sent.caption == "Your retention ✓"
     photo, document = tg.messages(ADA)
     assert (photo.kind, photo.photo, photo.caption) == ("photo", TINY_PNG, "Your retention ✓")
-    assert photo.caption_html == "<b>Your retention</b> ✓"
+    assert photo.caption_html == "<i>Your retention</i> ✓"
+    assert photo.entities == [{"type": "italic", "offset": 0, "length": 14}]
+    assert photo.edits[0].html == "<b>Your retention</b> ✓"
+    assert ("setMyDescription", {"description": "An ML interview tutor"}) in tg.calls
     assert (document.kind, document.filename, document.document) == (
         "document", "résumé deck.apkg", "résumé ✓".encode() + b"\0\r\n")
     assert document.caption == "Anki deck"
