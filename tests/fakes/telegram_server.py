@@ -832,9 +832,8 @@ class FakeTelegramServer:
 
     # --- HTTP entry point
 
-    def handle(self, http_method: str, path: str, content_type: str,
-               body: bytes) -> tuple[int, bytes, str]:
-        """Answer one HTTP request: (status, body, content type)."""
+    def handle(self, path: str, content_type: str, body: bytes) -> tuple[int, bytes, str]:
+        """Answer one HTTP request, GET or POST alike as Telegram does: (status, body, type)."""
         parts = urlsplit(path)
         route = unquote(parts.path)
         if route.startswith("/file/bot"):
@@ -865,6 +864,9 @@ class FakeTelegramServer:
             result = api(params) if api else True  # a record-only setting
         except ApiError as error:
             return self._failed(canonical, params, error)
+        except Exception as exc:  # a bug in the fake: answer 500 and list it in `errors`
+            return self._failed(canonical, params,
+                                ApiError(500, f"Internal Server Error: the fake failed: {exc!r}"))
         return 200, json.dumps({"ok": True, "result": result}).encode(), "application/json"
 
     @staticmethod
@@ -1286,6 +1288,9 @@ def _check_markup(markup: Any) -> dict | None:
     for row in rows:
         clean_row = []
         for button in row:
+            if not isinstance(button, dict):
+                raise _bad("can't parse inline keyboard button: InlineKeyboardButton must be "
+                           "an Object")
             button = {k: v for k, v in button.items() if v is not None}
             if not button.get("text"):
                 raise _bad("can't parse inline keyboard button: Text must be non-empty")
@@ -1340,7 +1345,7 @@ def _make_handler(server: FakeTelegramServer) -> type[BaseHTTPRequestHandler]:
             body = self._read_body()
             try:
                 status, payload, content_type = server.handle(
-                    self.command, self.path, self.headers.get("content-type", ""), body)
+                    self.path, self.headers.get("content-type", ""), body)
             except Exception as exc:  # a bug in the fake must reach the test, not kill a thread
                 status, payload, content_type = _envelope_error(
                     ApiError(500, f"Internal Server Error: the fake failed: {exc!r}"))
@@ -1361,8 +1366,8 @@ def _make_handler(server: FakeTelegramServer) -> type[BaseHTTPRequestHandler]:
 async def polling(app: Application, timeout: float = 1.0) -> AsyncIterator[Application]:
     """Run a PTB Application's long polling for the duration of the block, then stop it cleanly.
 
-    `timeout` is the long-poll timeout in seconds: updates arrive at once regardless; a short
-    one only bounds how long a poll outlives a test whose server is already gone.
+    `timeout` is the long-poll timeout in seconds. Updates arrive at once whatever it is; it
+    only sets how often an idle bot polls again (each poll is one getUpdates in `tg.calls`).
     """
     await app.initialize()
     await app.start()
