@@ -129,7 +129,7 @@ async def test_button_press_reaches_callback_handler(tg):
         await tg.idle(ADA, quiet=0.1)
 
     (answer,) = tg.callback_answers
-    assert answer["text"] == "noted"
+    assert answer["text"] == "noted" and tg.open_callback_queries == []
     (message,) = tg.messages(ADA)
     assert message.text == "You chose skip"
     assert message.reply_markup is None  # an edit without markup removes the keyboard

@@ -746,6 +746,12 @@ class FakeTelegramServer:
             return list(self._answers)
 
     @property
+    def open_callback_queries(self) -> list[str]:
+        """Ids of button presses the bot has not answered (the user's spinner keeps turning)."""
+        with self._cond:
+            return list(self._queries)
+
+    @property
     def webhook(self) -> dict:
         """The params of the last setWebhook ({} when none is set)."""
         with self._cond:
