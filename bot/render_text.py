@@ -30,6 +30,10 @@ def render_summary(s: dict) -> str:
     for r in s["rows"]:
         score = "—" if r["score"] is None else f"{r['score']:.0f}%"
         note = (r["gaps"][0] if r["gaps"] else "complete") if r["score"] is not None else "ungraded"
+        if r.get("first_score") is not None:
+            note = f"regraded from {r['first_score']:.0f}% · {note}"
+        elif r.get("previous_score") is not None and r["is_review"]:
+            note = f"was {r['previous_score']:.0f}% · {note}"
         lines.append(f"Q{r['number']:<3}{r['topic'][:40]:<42}"
                      f"{'review' if r['is_review'] else 'new':<8}{score:>6}  {note[:60]}")
     lines.append("")
@@ -39,6 +43,13 @@ def render_summary(s: dict) -> str:
         new = "—" if s["new_average"] is None else f"{s['new_average']:.0f}%"
         rev = "—" if s["review_average"] is None else f"{s['review_average']:.0f}%"
         lines.append(f"New topics: {new} · Reviews: {rev}")
+    if len(s.get("retention", [])) > 1:
+        lines += ["Retention:", *(f"  {g['label']} (Q{', Q'.join(map(str, g['questions']))}): "
+                                  f"{g['average']:.0f}%" for g in s["retention"])]
+    if s.get("improvements"):
+        lines += ["Improved:", *(f"  • {i}" for i in s["improvements"])]
+    if s.get("corrections"):
+        lines += ["Grades corrected:", *(f"  • {c}" for c in s["corrections"])]
     if s["strengths"]:
         lines.append("Strengths: " + ", ".join(s["strengths"]))
     if s["gaps"]:

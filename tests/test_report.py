@@ -9,6 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from PIL import Image
 
+from agents.summary import summarize_session
+from bot.render_text import render_summary
 from knowledge.catalog import Catalog, load_catalog, load_domains
 from state.charts import readiness_chart, score_trend_chart
 from state.mastery import domain_mastery, learner_weights, readiness, topic_mastery
@@ -241,6 +243,28 @@ def test_tracker_for_a_learner_without_answers(tmp_path):
     assert "Nothing scheduled yet" in md
     assert find_learner(store, "cli:new").id == learner
     assert find_learner(store, "cli:nobody") is None
+
+
+def test_session_summary_adds_retention_improvements_and_corrections(seeded):
+    day2 = [a for a in seeded.store.learner_attempts(seeded.ann)
+            if a.answered_at.date() == date(2026, 3, 3)]
+    summary = summarize_session(seeded.store, seeded.catalog, seeded.ann, day2[0].session_id,
+                                START + timedelta(days=1, hours=1))
+    assert [(r.note_id, r.studied_on, r.previous_score, r.first_score) for r in summary.rows] == [
+        ("backpropagation", date(2026, 3, 2), 60, None),
+        ("monitoring-drift", date(2026, 3, 3), None, None),
+        ("normalization", date(2026, 3, 2), 70, 55)]
+    assert [(g.label, g.average, g.questions) for g in summary.retention] == [
+        ("New topics", 30, [2]), ("Reviews of 2026-03-02 (1 day ago)", 83.5, [1, 3])]
+    assert summary.improvements == [
+        "Backpropagation: the chain rule through a network: 60% → 92%"]
+    assert summary.corrections == [
+        "Q3 Normalization layers: BatchNorm, LayerNorm, GroupNorm, RMSNorm: 55% → 75% after "
+        "your dispute"]
+    text = render_summary(summary.model_dump())
+    assert "Reviews of 2026-03-02 (1 day ago) (Q1, Q3): 84%" in text
+    assert "regraded from 55%" in text and "was 60%" in text
+    assert "Grades corrected:" in text and "Improved:" in text
 
 
 def _png(data: bytes) -> Image.Image:
