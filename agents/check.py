@@ -1,14 +1,26 @@
-"""Compose a knowledge check the way the learner's protocol does: ~70% new, ~30% review."""
+"""What to ask next: a knowledge check the way the learner's protocol composes it (~70% new,
+~30% review), same-session re-asks of failed topics, the daily review cap, and the order in
+which a topic's questions come back."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 
 from knowledge.catalog import Catalog, Note
+from state.store import AttemptView
 
 CHECK_SIZE = 10
 REVIEW_SHARE = 0.3
 WEAK_PREREQUISITE = 60  # a prerequisite last scored below this is taught before what needs it
+
+# Same-session re-asks. Long-term schedulers only act across days, so a topic failed now would
+# wait until tomorrow; asking it again a few questions later (retrieval after a short gap) is
+# what fixes the correction in memory. Below 60 is the line where FSRS rates an answer "Again"
+# (not recalled) and SM-2 fails it, so the re-ask and the schedule agree on what a failure is.
+REASK_BELOW = 60
+REASK_GAP = 2  # other questions answered between a failure and its re-ask: never immediately
+DEFAULT_DAILY_REVIEW_CAP = 30
 
 
 def new_topic_order(catalog: Catalog, weights: Mapping[str, float],
@@ -55,3 +67,64 @@ def compose_check(catalog: Catalog, weights: Mapping[str, float], last_scores: M
         plan(note.id)
     new = planned[: size - len(reviews)]
     return [(n, False) for n in new] + [(n, True) for n in reviews]
+
+
+def pending_reasks(session_attempts: Sequence[AttemptView]) -> dict[str, int]:
+    """Topics failed this session that are still owed their one re-ask.
+
+    Args:
+        session_attempts: the session's attempts in the order they were answered.
+
+    Returns:
+        note id → how many questions were answered after the failure, earliest failure first.
+        A topic qualifies when its latest attempt scored below REASK_BELOW and it is the topic's
+        only failure this session: a later attempt on the topic was its re-ask, so a topic comes
+        back at most once per session (a second failure is left to the scheduler).
+    """
+    failures: dict[str, int] = {}
+    latest: dict[str, int] = {}
+    for i, attempt in enumerate(session_attempts):
+        latest[attempt.note_id] = i
+        if attempt.score is not None and attempt.score < REASK_BELOW:
+            failures[attempt.note_id] = failures.get(attempt.note_id, 0) + 1
+    pending = {}
+    for note_id, count in failures.items():
+        last = session_attempts[latest[note_id]]
+        if count == 1 and last.score is not None and last.score < REASK_BELOW:
+            pending[note_id] = len(session_attempts) - 1 - latest[note_id]
+    return pending
+
+
+def failed_last(session_attempts: Sequence[AttemptView]) -> set[str]:
+    """Topics whose latest attempt this session scored below REASK_BELOW.
+
+    "quiz me" does not simply continue such a topic: it comes back as a re-ask after a gap,
+    or, once re-asked, through the scheduler.
+    """
+    latest: dict[str, AttemptView] = {a.note_id: a for a in session_attempts}
+    return {n for n, a in latest.items() if a.score is not None and a.score < REASK_BELOW}
+
+
+def asked_order(attempts: Sequence[AttemptView]) -> list[str]:
+    """Question ids already answered, each once, least recently asked first.
+
+    The engines take this as `asked`: a question is not repeated while its topic has fresh
+    ones, and once all were asked the least recently asked comes back first.
+    """
+    order: dict[str, None] = {}
+    for attempt in sorted(attempts, key=lambda a: a.id):
+        order.pop(attempt.question_id, None)
+        order[attempt.question_id] = None
+    return list(order)
+
+
+def day_start(now: datetime) -> datetime:
+    """Midnight UTC of `now`'s day: where the daily review cap starts counting."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def reviews_left(cap: int, answered_today: int) -> int:
+    """Review questions that may still be asked today under the daily cap."""
+    return max(0, cap - answered_today)

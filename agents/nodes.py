@@ -10,7 +10,17 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from agents import router
-from agents.check import compose_check, new_topic_order
+from agents.check import (
+    REASK_BELOW,
+    REASK_GAP,
+    asked_order,
+    compose_check,
+    day_start,
+    failed_last,
+    new_topic_order,
+    pending_reasks,
+    reviews_left,
+)
 from agents.events import Event
 from agents.schemas import Grade, QuizQuestion
 from agents.state import Deps, TurnContext, TutorState
@@ -161,18 +171,31 @@ async def weights(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
     return {}
 
 
-def _choose_topic(state: TutorState, deps: Deps, learner_id: int) -> tuple[str | None, bool]:
-    """(note id, is_review) for a quiz without a named topic: due reviews first."""
+def _choose_topic(state: TutorState, deps: Deps,
+                  learner_id: int) -> tuple[str | None, str, bool]:
+    """(note id, kind, capped) for a quiz without a named topic.
+
+    In order: a topic failed earlier this session once REASK_GAP other questions were answered
+    since ("reask"); the most overdue review while today's review cap allows ("review"); the
+    current topic unless it was just failed ("current"); the most useful unseen topic ("new").
+    `capped` is True when due reviews were passed over because of the daily cap.
+    """
     now = deps.clock()
+    session = deps.store.session_attempts(deps.store.current_session(learner_id, now))
+    for note_id, since in pending_reasks(session).items():
+        if since >= REASK_GAP and note_id in deps.catalog.by_id:
+            return note_id, "reask", False
     due = [c for c in deps.store.due_cards(learner_id, now, limit=5) if c.note_id in
            deps.catalog.by_id]
-    if due:
-        return due[0].note_id, True
-    if state.current_topic:
-        return state.current_topic, False
+    answered = deps.store.review_attempts_since(learner_id, day_start(now))
+    capped = bool(due) and reviews_left(deps.daily_review_cap, answered) == 0
+    if due and not capped:
+        return due[0].note_id, "review", False
+    if state.current_topic and state.current_topic not in failed_last(session):
+        return state.current_topic, "current", capped
     seen = {a.note_id for a in deps.store.learner_attempts(learner_id)}
     fresh = new_topic_order(deps.catalog, domain_weights(deps, learner_id), seen)
-    return (fresh[0].id, False) if fresh else (None, False)
+    return (fresh[0].id if fresh else None), "new", capped
 
 
 async def plan_check(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
@@ -180,15 +203,23 @@ async def plan_check(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
     deps, learner_id = runtime.context.deps, runtime.context.learner_id
     last_scores = {a.note_id: a.score for a in deps.store.learner_attempts(learner_id)
                    if a.score is not None}
-    due = [c.note_id for c in deps.store.due_cards(learner_id, deps.clock(), limit=20)]
-    plan = compose_check(deps.catalog, domain_weights(deps, learner_id), last_scores, due,
-                         state.current_topic)
+    now = deps.clock()
+    due = [c.note_id for c in deps.store.due_cards(learner_id, now, limit=20)
+           if c.note_id in deps.catalog.by_id]
+    left = reviews_left(deps.daily_review_cap,
+                        deps.store.review_attempts_since(learner_id, day_start(now)))
+    plan = compose_check(deps.catalog, domain_weights(deps, learner_id), last_scores,
+                         due[:left], state.current_topic)
     if not plan:
         _emit(runtime, "notice", "Nothing to check yet — say \"teach me <topic>\" first.")
         return {"queue": [], "check_total": 0}
     reviews = sum(1 for _, r in plan if r)
+    capped = ""
+    if len(due) > reviews and reviews == left:  # the cap, not the plan, held reviews back
+        capped = (f" Today's review cap ({deps.daily_review_cap}) is reached, so the other due "
+                  "reviews wait until tomorrow and new topics take their place.")
     _emit(runtime, "notice", f"Knowledge check: {len(plan)} questions — {len(plan) - reviews} "
-          f"new, {reviews} review. Answer each in your own words; \"skip\" moves on.")
+          f"new, {reviews} review. Answer each in your own words; \"skip\" moves on.{capped}")
     return {"queue": [{"note_id": n, "is_review": r} for n, r in plan],
             "check_total": len(plan), "topic_text": ""}
 
@@ -196,27 +227,40 @@ async def plan_check(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
 async def pick_question(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
     """Choose the topic and the question to ask."""
     deps, learner_id = runtime.context.deps, runtime.context.learner_id
-    is_review = False
+    is_review = reask = False
     update: dict = {}
     if state.queue and not state.topic_text:  # the next question of a knowledge check
         item, rest = state.queue[0], state.queue[1:]
         note, is_review = deps.catalog.note(item["note_id"]), item["is_review"]
+        reask = bool(item.get("reask"))
         update = {"queue": rest}
     elif state.topic_text:
         note = _resolve(deps, state.topic_text, runtime)
         if note is None:
             return {"question": None}
     else:
-        note_id, is_review = _choose_topic(state, deps, learner_id)
+        note_id, kind, capped = _choose_topic(state, deps, learner_id)
+        if capped:
+            _emit(runtime, "notice", f"That's today's {deps.daily_review_cap} review questions "
+                  "done; the other due reviews wait until tomorrow, so here's "
+                  + ("more of your current topic." if kind == "current" else "a new topic."))
         if note_id is None:
             _emit(runtime, "notice", "You've covered every topic — say \"quiz me on <topic>\".")
             return {"question": None}
         note = deps.catalog.note(note_id)
-    asked = {a.question_id for a in deps.store.learner_attempts(learner_id, note.id)}
+        is_review, reask = kind == "review", kind == "reask"
+    if reask:
+        _emit(runtime, "notice", f"Back to {note.title.split(':')[0]}: you missed it earlier "
+              "this session, so here's another go.")
+    # Least recently asked first, across sessions: a question comes back only once every
+    # question of its topic has been asked.
+    asked = asked_order(deps.store.learner_attempts(learner_id, note.id))
     passages = deps.retriever.search(note.title, k=3, note_ids=[note.id])
     question = await deps.engine.make_question(note, passages, asked)
     question = question.model_copy(update={"is_review": is_review})
     payload = question.model_dump()
+    if reask:
+        payload["reask"] = True
     if state.check_total:
         payload["position"] = f"{state.check_total - len(update.get('queue', state.queue))}"\
                               f"/{state.check_total}"
@@ -326,7 +370,19 @@ async def grade(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
     _emit(runtime, "grade", result.feedback, grade=result.model_dump(),
           question=question.model_dump(), attempt_id=state.attempt_id,
           next_review=card.due_at.isoformat())
-    return {"question": None, "answer": "", "last_attempt_id": state.attempt_id}
+    update = {"question": None, "answer": "", "last_attempt_id": state.attempt_id}
+    if state.queue and result.score < REASK_BELOW and not state.question.get("reask"):
+        # A failed topic of a knowledge check comes back at the end of the check: after the
+        # questions still planned (never straight away), and only once per session.
+        session = deps.store.session_attempts(deps.store.attempt(state.attempt_id).session_id)
+        queued = {item["note_id"] for item in state.queue if item.get("reask")}
+        if question.note_id in pending_reasks(session) and question.note_id not in queued:
+            update["queue"] = [*state.queue, {"note_id": question.note_id, "is_review": False,
+                                              "reask": True}]
+            update["check_total"] = state.check_total + 1  # so "11/11" stays true
+            title = note.title.split(":")[0] if note else question.note_id
+            _emit(runtime, "notice", f"I'll come back to {title} before the end of this check.")
+    return update
 
 
 async def dispute(state: TutorState, runtime: Runtime[TurnContext]) -> dict:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 
 from agents.grading.offline import OfflineGrader
 from agents.schemas import Grade, QuizQuestion
@@ -64,11 +64,16 @@ class OfflineEngine:
         yield f"(Source: {best.chunk.label}.{more})"
 
     async def make_question(self, note: Note, passages: Sequence[Passage],
-                            asked: set[str]) -> QuizQuestion:
-        """The easiest bank question not yet asked; once all are asked, start over at random."""
+                            asked: Collection[str]) -> QuizQuestion:
+        """The easiest bank question not yet asked. Once all were asked, the least recently
+        asked comes back when `asked` is a sequence ordered least recent first; a set says
+        nothing about recency, so then one is drawn at random."""
         fresh = [q for q in note.questions if q.id not in asked]
         if fresh:
             q = min(fresh, key=lambda q: _DIFFICULTY_ORDER[q.difficulty])
+        elif isinstance(asked, Sequence):
+            rank = {qid: i for i, qid in enumerate(asked)}
+            q = min(note.questions, key=lambda q: rank.get(q.id, -1))
         else:
             q = self.rng.choice(note.questions)
         return QuizQuestion(note_id=note.id, question_id=q.id, prompt=q.prompt,

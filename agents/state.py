@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from agents.check import DEFAULT_DAILY_REVIEW_CAP
 from agents.llm import TutorEngine
 from knowledge.catalog import Catalog
 from knowledge.retriever import Retriever
@@ -49,6 +50,8 @@ class Deps:
     catalog: Catalog
     store: Store
     clock: Callable[[], datetime]
+    daily_review_cap: int = DEFAULT_DAILY_REVIEW_CAP
+    """Review questions asked per learner per UTC day; past it, quizzes prefer new topics."""
 
 
 @dataclass(frozen=True)

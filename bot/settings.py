@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     scheduler: Literal["fsrs", "sm2"] = Field(
         default="fsrs", alias="TUTOR_SCHEDULER",
         description="Spaced repetition: FSRS-6 (default) or SM-2 as in the learner's tracker.")
+    daily_review_cap: int = Field(
+        default=30, ge=0, alias="TUTOR_DAILY_REVIEW_CAP",
+        description="Review questions asked per learner per UTC day; beyond it, new topics.")
 
     @field_validator("data_dir")
     @classmethod

@@ -89,7 +89,8 @@ async def open_tutor(settings: Settings, *, clock: Callable[[], datetime] = utcn
                   session_idle=timedelta(minutes=settings.session_idle_minutes),
                   scheduler=settings.scheduler)
     deps = Deps(engine=engine or build_engine(settings, embedder), retriever=knowledge.retriever,
-                resolver=knowledge.resolver, catalog=knowledge.catalog, store=store, clock=clock)
+                resolver=knowledge.resolver, catalog=knowledge.catalog, store=store, clock=clock,
+                daily_review_cap=settings.daily_review_cap)
     async with AsyncSqliteSaver.from_conn_string(str(settings.checkpoint_path)) as saver:
         yield Tutor(deps, build_graph(saver), max_chars=settings.max_message_chars)
     store.engine.dispose()

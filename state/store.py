@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, delete, event, select
+from sqlalchemy import create_engine, delete, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
@@ -206,6 +206,13 @@ class Store:
             if note_id:
                 query = query.where(Attempt.note_id == note_id)
             return [_view(a) for a in db.scalars(query.order_by(Attempt.id)).all()]
+
+    def review_attempts_since(self, learner_id: int, since: datetime) -> int:
+        """How many review questions the learner has answered since `since` (the daily cap)."""
+        with self._sessions.begin() as db:
+            return db.scalar(select(func.count()).select_from(Attempt).where(
+                Attempt.learner_id == learner_id, Attempt.is_review.is_(True),
+                Attempt.answered_at >= since)) or 0
 
     def ungraded_attempts(self, learner_id: int) -> list[AttemptView]:
         """Answers saved but never graded (e.g. grading crashed)."""

@@ -1,7 +1,30 @@
-"""The knowledge check: ~70% new or current topics, ~30% due reviews, then a summary."""
+"""What comes next: the knowledge check (~70% new or current, ~30% due reviews, then a summary),
+same-session re-asks, the daily review cap and the order questions come back in."""
 
-from agents.check import compose_check
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from agents.check import (
+    REASK_BELOW,
+    asked_order,
+    compose_check,
+    day_start,
+    failed_last,
+    pending_reasks,
+    reviews_left,
+)
+from agents.grading.offline import OfflineGrader
+from agents.offline_engine import OfflineEngine
 from bot.render_text import render_event
+from state.store import AttemptView
+
+
+def _attempt(i: int, note_id: str, score: float | None, question_id: str = "q1") -> AttemptView:
+    return AttemptView(id=i, session_id=1, note_id=note_id, question_id=question_id,
+                       question="Q?", answer="A", is_review=False, status="graded",
+                       score=score, confidence=0.8)
 
 
 def test_composition_mixes_new_and_review(knowledge):
@@ -26,6 +49,53 @@ def test_weak_prerequisite_comes_first(knowledge):
     assert plan.index(pre) < plan.index(note.id)
 
 
+def test_a_failure_is_owed_one_reask_per_session():
+    assert REASK_BELOW == 60
+    session = [_attempt(1, "dropout", 20), _attempt(2, "adam", 90), _attempt(3, "knn", 59.5)]
+    # dropout failed two questions ago, knn just now; adam passed.
+    assert pending_reasks(session) == {"dropout": 2, "knn": 0}
+    assert list(pending_reasks(session)) == ["dropout", "knn"]  # earliest failure first
+    assert failed_last(session) == {"dropout", "knn"}
+    # The re-ask happened: dropout is settled whether it passed or failed again.
+    passed = [*session, _attempt(4, "dropout", 70)]
+    assert pending_reasks(passed) == {"knn": 1} and failed_last(passed) == {"knn"}
+    failed_again = [*session, _attempt(4, "dropout", 10)]
+    assert pending_reasks(failed_again) == {"knn": 1}
+    assert failed_last(failed_again) == {"dropout", "knn"}
+    # A topic first passed, then failed, is owed its re-ask; ungraded answers are no failures.
+    later = [_attempt(1, "adam", 90), _attempt(2, "adam", 40), _attempt(3, "knn", None)]
+    assert pending_reasks(later) == {"adam": 1}
+    assert pending_reasks([_attempt(1, "adam", 60)]) == {}
+
+
+def test_questions_come_back_least_recently_asked_first():
+    history = [_attempt(1, "dropout", 50, "q2"), _attempt(2, "dropout", 50, "q1"),
+               _attempt(3, "dropout", 50, "q2"), _attempt(4, "dropout", 50, "q3")]
+    assert asked_order(history) == ["q1", "q2", "q3"]
+    assert asked_order(list(reversed(history))) == ["q1", "q2", "q3"]  # by answer order, not input
+
+
+def test_review_cap_counts_from_utc_midnight():
+    now = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)
+    assert day_start(now) == datetime(2026, 3, 2, tzinfo=UTC)
+    tokyo = datetime(2026, 3, 3, 8, 30, tzinfo=ZoneInfo("Asia/Tokyo"))  # still 2 March in UTC
+    assert day_start(tokyo) == datetime(2026, 3, 2, tzinfo=UTC)
+    with pytest.raises(ValueError):
+        day_start(now.replace(tzinfo=None))
+    assert (reviews_left(30, 29), reviews_left(30, 30), reviews_left(30, 45)) == (1, 0, 0)
+
+
+async def test_offline_engine_cycles_least_recently_asked_first(knowledge, embedder):
+    engine = OfflineEngine(OfflineGrader(embedder))
+    note = knowledge.catalog.note("regularization")
+    ids = [q.id for q in note.questions]
+    fresh = await engine.make_question(note, [], ids[1:])
+    assert fresh.question_id == ids[0]  # an unasked question always comes first
+    for order in (ids, list(reversed(ids)), [ids[1], ids[0], *ids[2:]]):
+        q = await engine.make_question(note, [], order)
+        assert q.question_id == order[0]
+
+
 async def test_check_runs_question_after_question(open_test_tutor, clock):
     async with open_test_tutor() as tutor:
         start = [e async for e in tutor.send("cli:ann", "/check")]
@@ -33,9 +103,8 @@ async def test_check_runs_question_after_question(open_test_tutor, clock):
         first = next(e for e in start if e.kind == "question")
         assert first.data["position"] == "1/10"
         assert "Question 1/10" in render_event(first)
-        answered = [e async for e in tutor.send("cli:ann", "no idea")]
-        assert [e.kind for e in answered] == ["grade", "question"]
-        assert answered[-1].data["position"] == "2/10"
+        events = [e async for e in tutor.send("cli:ann", "skip")]
+        assert events[-1].data["position"] == "2/10"
         for _ in range(8):
             events = [e async for e in tutor.send("cli:ann", "skip")]
         assert events[-1].data["position"] == "10/10"
