@@ -1,7 +1,7 @@
 """What comes next: the knowledge check (~70% new or current, ~30% due reviews, then a summary),
 same-session re-asks, the daily review cap and the order questions come back in."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,7 +18,7 @@ from agents.check import (
 from agents.grading.offline import OfflineGrader
 from agents.offline_engine import OfflineEngine
 from bot.render_text import render_event
-from state.store import AttemptView
+from state.store import AttemptView, Store
 
 
 def _attempt(i: int, note_id: str, score: float | None, question_id: str = "q1") -> AttemptView:
@@ -114,3 +114,20 @@ async def test_check_runs_question_after_question(open_test_tutor, clock):
         after = [e async for e in tutor.send("cli:ann", "quiz me on dropout")]
         question = next(e for e in after if e.kind == "question")
         assert "position" not in question.data
+
+
+def test_store_counts_review_answers_since_midnight(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'cap.sqlite3'}")
+    midnight = datetime(2026, 3, 2, tzinfo=UTC)
+    ann = store.learner_id("cli:ann", midnight)
+    bob = store.learner_id("cli:bob", midnight)
+    session = store.current_session(ann, midnight)
+    for minutes, is_review, learner in ((-1, True, ann), (0, True, ann), (30, False, ann),
+                                        (60, True, ann), (90, True, bob)):
+        store.record_answer(learner_id=learner, session_id=session, note_id="optimizers",
+                            question_id="q1", question="Q?", reference_answer="R",
+                            key_points=["a", "b", "c"], answer="A", is_review=is_review,
+                            now=midnight + timedelta(minutes=minutes))
+    # 23:59 the day before, another learner's and a new question do not count; midnight does.
+    assert store.review_attempts_since(ann, midnight) == 2
+    assert store.review_attempts_since(bob, midnight) == 1
