@@ -159,6 +159,15 @@ def test_progress_text_fits_a_chat_message(seeded):
     assert text.splitlines()[-1].startswith("Next: E. ML System Design")
 
 
+def test_preferences_are_read_leniently(seeded):
+    seeded.store.set_preferences(seeded.ann, interview_date="next spring", focus=["C", "bogus"])
+    o = progress_overview(seeded.store, seeded.catalog, seeded.ann, REPORT_AT)
+    assert (o.interview_date, o.days_left, o.focus) == (None, None, ["deep-learning"])
+    seeded.store.set_preferences(seeded.ann, interview_date="2026-03-01")
+    o = progress_overview(seeded.store, seeded.catalog, seeded.ann, REPORT_AT)
+    assert o.days_left == -5 and "interview 2026-03-01 (passed)" in render_progress_text(o)
+
+
 def test_topics_mastered_with_dates_and_confidence(seeded):
     attempts = seeded.store.learner_attempts(seeded.ann)
     mastered = {m.note_id: m for m in topics_mastered(attempts, seeded.catalog, REPORT_AT)}
