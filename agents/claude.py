@@ -87,6 +87,21 @@ class ClaudeEngine:
             async for text in self.offline.answer(question, passages):
                 yield text
 
+    async def explain_gaps(self, note: Note, gaps: Sequence[str], answer: str,
+                           passages: Sequence[Passage]) -> AsyncIterator[str]:
+        """Stream Claude's explanation of the missed points; the note's passages if it fails."""
+        nonce = secrets.token_hex(6)  # an unguessable fence: the answer cannot close it early
+        user = prompts.render("explain_gaps", title=note.title, gaps=bullet(gaps),
+                              answer=answer.replace(f"answer-{nonce}", "answer"), nonce=nonce,
+                              passages=format_passages(passages))
+        try:
+            async for text in self._stream(user):
+                yield text
+        except anthropic.APIError as exc:
+            log.warning("explain_gaps via Claude failed (%s)", type(exc).__name__)
+            async for text in self.offline.explain_gaps(note, gaps, answer, passages):
+                yield text
+
     async def _parse(self, model: str, system: str, user: str, schema: type[pydantic.BaseModel]):
         """One structured call, retried; returns None when every attempt failed."""
         for attempt in range(1, self.attempts + 1):

@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-EventKind = Literal["text", "question", "grade", "summary", "notice", "topics", "error"]
+EventKind = Literal["text", "question", "grade", "summary", "notice", "topics", "error",
+                    "progress"]
 
 
 class Event(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Checkpointer
 
-from agents import nodes
+from agents import followups, nodes
 from agents.state import TurnContext, TutorState
 
 
@@ -30,6 +30,10 @@ def build_graph(checkpointer: Checkpointer = None):
     g.add_node("dispute", nodes.dispute)
     g.add_node("weights", nodes.weights)
     g.add_node("plan_check", nodes.plan_check)
+    g.add_node("review_gate", followups.review_gate)
+    g.add_node("explain_gaps", followups.explain_gaps)
+    g.add_node("progress", followups.progress)
+    g.add_node("aside", followups.aside)
 
     g.add_edge(START, "route")
     g.add_conditional_edges("route", nodes.after_route)
@@ -37,12 +41,14 @@ def build_graph(checkpointer: Checkpointer = None):
     g.add_conditional_edges("ask", nodes.after_answer)
     g.add_edge("empty_answer", "ask")
     g.add_edge("hint", "ask")
+    g.add_edge("aside", "ask")
+    g.add_conditional_edges("review_gate", followups.after_review_gate)
     g.add_edge("abandon", "route")
     g.add_edge("record", "grade")
     g.add_edge("plan_check", "pick_question")
     g.add_conditional_edges("grade", nodes.after_question)
     g.add_conditional_edges("skip", nodes.after_question)
     for node in ("teach", "respond", "help", "topics", "nothing_pending", "summary", "dispute",
-                 "weights"):
+                 "weights", "explain_gaps", "progress"):
         g.add_edge(node, END)
     return g.compile(checkpointer=checkpointer)

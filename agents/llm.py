@@ -28,6 +28,12 @@ class TutorEngine(Protocol):
         """Stream an answer to a free question from the passages."""
         ...
 
+    def explain_gaps(self, note: Note, gaps: Sequence[str], answer: str,
+                     passages: Sequence[Passage]) -> AsyncIterator[str]:
+        """Stream an explanation of the key points an answer missed; `passages[i]` is the
+        note's best passage for `gaps[i]` (or fewer passages when none matched)."""
+        ...
+
     async def make_question(self, note: Note, passages: Sequence[Passage],
                             asked: set[str]) -> QuizQuestion:
         """A quiz question on the note, avoiding question ids in `asked` where possible."""

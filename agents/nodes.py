@@ -68,12 +68,16 @@ async def route(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
 
 def after_route(state: TutorState) -> Literal["teach", "pick_question", "summary", "respond",
                                               "help", "topics", "nothing_pending", "dispute",
-                                              "weights", "plan_check"]:
+                                              "weights", "plan_check", "review_gate",
+                                              "explain_gaps", "progress"]:
     """Where a routed message goes."""
+    if state.intent == "review" and state.topic_text:  # "/review dropout" is a quiz on it
+        return "pick_question"
     return {"learn": "teach", "quiz": "pick_question", "summary": "summary",
             "question": "respond", "topics": "topics", "skip": "nothing_pending",
             "hint": "nothing_pending", "dispute": "dispute",
-            "weights": "weights", "check": "plan_check"}.get(state.intent, "help")
+            "weights": "weights", "check": "plan_check", "review": "review_gate",
+            "gaps": "explain_gaps", "progress": "progress"}.get(state.intent, "help")
 
 
 # -- teaching and answering -----------------------------------------------------------------
@@ -283,14 +287,18 @@ _PENDING_COMMANDS = {"skip": "skip", "/skip": "skip", "hint": "hint", "/hint": "
 
 
 def after_answer(state: TutorState) -> Literal["record", "skip", "hint", "empty_answer",
-                                              "abandon"]:
+                                              "abandon", "aside"]:
     """An answer, or a command typed while a question was pending."""
+    from agents.followups import is_aside  # followups builds on this module
+
     text = state.answer.strip()
     lowered = text.lower().rstrip(".!")
     if lowered in _PENDING_COMMANDS:
         return _PENDING_COMMANDS[lowered]  # type: ignore[return-value]
     if not text:
         return "empty_answer"
+    if is_aside(text):  # about the previous grade: handle it, keep the question pending
+        return "aside"
     # Only explicit commands leave a pending question: "explain…" may be the start of an answer.
     if text.startswith("/") or lowered in {"summary", "help", "topics", "quiz me"}:
         return "abandon"
@@ -387,21 +395,28 @@ async def grade(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
 
 async def dispute(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
     """Re-grade the last answer in the light of the learner's argument; keep both grades."""
-    deps, learner_id = runtime.context.deps, runtime.context.learner_id
-    if state.last_attempt_id is None:
-        _emit(runtime, "notice", "There's no grade to dispute yet — answer a question first.")
-        return {}
     argument = state.topic_text if state.message.startswith("/") else state.message
+    await regrade(runtime, state.last_attempt_id, argument)
+    return {}
+
+
+async def regrade(runtime: Runtime[TurnContext], attempt_id: int | None, argument: str) -> None:
+    """The dispute itself: re-grade attempt `attempt_id` considering `argument`, store the new
+    grade beside the old one, and redo the schedule from the final grade."""
+    deps, learner_id = runtime.context.deps, runtime.context.learner_id
+    if attempt_id is None:
+        _emit(runtime, "notice", "There's no grade to dispute yet — answer a question first.")
+        return
     if len(argument.split()) < 3:
         _emit(runtime, "notice", "Tell me why the grade is wrong, e.g. \"/dispute my answer "
               "does say that LayerNorm is per example\".")
-        return {}
-    attempt = deps.store.attempt(state.last_attempt_id)
+        return
+    attempt = deps.store.attempt(attempt_id)
     history = deps.store.grades(attempt.id)
     if not history:
         _emit(runtime, "notice", "That answer hasn't been graded yet, so there's nothing to "
               "dispute.")
-        return {}
+        return
     previous = Grade(**{k: v for k, v in history[-1].items() if k != "kind"})
     question = QuizQuestion(note_id=attempt.note_id, question_id=attempt.question_id,
                             prompt=attempt.question, reference_answer=attempt.reference_answer,
@@ -417,7 +432,6 @@ async def dispute(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
     _emit(runtime, "grade", result.feedback, grade=result.model_dump(),
           question=question.model_dump(), attempt_id=attempt.id,
           next_review=card.due_at.isoformat(), previous_score=previous.score)
-    return {}
 
 
 async def summary(state: TutorState, runtime: Runtime[TurnContext]) -> dict:

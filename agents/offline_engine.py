@@ -63,6 +63,18 @@ class OfflineEngine:
                 if best.chunk.source == "curriculum" else "")
         yield f"(Source: {best.chunk.label}.{more})"
 
+    async def explain_gaps(self, note: Note, gaps: Sequence[str], answer: str,
+                           passages: Sequence[Passage]) -> AsyncIterator[str]:
+        """Each missed point with the note's passage that best explains it."""
+        yield f"What your answer missed on {note.title}:\n\n"
+        for i, gap in enumerate(gaps):
+            yield f"**{gap}**\n"
+            if i < len(passages):
+                text = passages[i].chunk.text.strip()
+                yield (text if len(text) <= 700 else text[:700].rsplit(" ", 1)[0] + " …") + "\n"
+            yield "\n"
+        yield f"(Source: {note.title}. Say \"quiz me on {note.title}\" to try again.)"
+
     async def make_question(self, note: Note, passages: Sequence[Passage],
                             asked: Collection[str]) -> QuizQuestion:
         """The easiest bank question not yet asked. Once all were asked, the least recently

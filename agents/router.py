@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Kind = Literal["learn", "quiz", "summary", "help", "topics", "skip", "hint", "dispute",
-               "question", "empty", "start", "weights", "check"]
+               "question", "empty", "start", "weights", "check", "review", "gaps", "progress"]
 
 
 @dataclass(frozen=True)
@@ -20,11 +20,16 @@ class Intent:
 
 
 _COMMANDS: dict[str, Kind] = {
-    "learn": "learn", "teach": "learn", "quiz": "quiz", "check": "check", "review": "quiz",
+    "learn": "learn", "teach": "learn", "quiz": "quiz", "check": "check", "review": "review",
     "summary": "summary", "help": "help", "topics": "topics", "skip": "skip", "hint": "hint",
-    "dispute": "dispute", "start": "start", "weights": "weights",
+    "dispute": "dispute", "start": "start", "weights": "weights", "gaps": "gaps",
+    "progress": "progress",
 }
 _PATTERNS: list[tuple[Kind, re.Pattern[str]]] = [
+    ("gaps", re.compile(r"^(explain|show|teach me)\s+(the\s+|my\s+|what\s+)?"
+                        r"(gaps|missed points|points i missed|what i missed)\W*$", re.I)),
+    ("progress", re.compile(r"^((show\s+)?(my\s+)?(progress|readiness)|how am i doing)\W*$",
+                            re.I)),
     ("summary", re.compile(r"^(summary|summari[sz]e|session summary|end( the)? session|"
                            r"how did i do|wrap up|recap)\b", re.I)),
     ("quiz", re.compile(r"^(quiz|test|examine|drill|check)\s+me\b(\s+(on|about|in))?\s*(?P<t>.*)$",

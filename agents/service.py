@@ -40,6 +40,20 @@ class Tutor:
             return intr.value
         return None
 
+    async def forget(self, learner: str) -> None:
+        """Delete everything about a learner: answers, grades, cards, preferences, the pending
+        conversation and their own notes."""
+        async with self._locks[learner]:
+            learner_id = self.learner_id(learner)
+            checkpointer = self.graph.checkpointer
+            if checkpointer is not None:
+                await checkpointer.adelete_thread(self._config(learner_id)["configurable"]
+                                                  ["thread_id"])
+            notes = getattr(self.deps.retriever, "learner_notes", None)
+            if notes is not None:
+                notes.forget(str(learner_id))
+            self.deps.store.forget_learner(learner_id)
+
     async def send(self, learner: str, text: str, display_name: str = "") -> AsyncIterator[Event]:
         """Handle one message; yields the events to show. Never raises for bad input."""
         text = _CONTROL.sub("", text or "").strip()

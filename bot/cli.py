@@ -92,6 +92,23 @@ def _ingest(settings: Settings, path: Path | None, learner: str) -> int:
     return 0
 
 
+def _telegram(settings: Settings) -> int:
+    from bot.telegram.app import run
+    from bot.wiring import open_tutor
+
+    if settings.telegram_bot_token is None:
+        print("Set TELEGRAM_BOT_TOKEN (from @BotFather) to run the Telegram bot.", file=sys.stderr)
+        return 2
+    mode = "Claude" if settings.claude_enabled else "offline"
+    how = f"webhook at {settings.telegram_webhook_url}" if settings.telegram_webhook_url \
+        else "long polling"
+    allowed = len(settings.allowed_user_ids)
+    print(f"ml-tutor Telegram bot — {mode} mode, {how}, {allowed} allowed user(s). "
+          f"Data: {settings.data_dir}. Ctrl+C stops it.", file=sys.stderr, flush=True)
+    run(settings, lambda: open_tutor(settings))
+    return 0
+
+
 def _grade(source: str, target: str | None) -> int:
     from agents.grading.offline import OfflineGrader
     from bot.grade_batch import grade_stream
@@ -226,9 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     if command == "grade":
         return _grade(args.jsonl, args.out)
     if command == "telegram":
-        print("The Telegram front is not built yet (issue: the tutor in Telegram). "
-              "Unset TELEGRAM_BOT_TOKEN to chat in the terminal.", file=sys.stderr)
-        return 2
+        return _telegram(settings)
     learner = getattr(args, "learner", None) or settings.learner
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_chat(settings, learner))

@@ -26,10 +26,10 @@ class Settings(BaseSettings):
         default=None, alias="ANTHROPIC_BASE_URL",
         description="Alternative Messages API endpoint (tests point it at a local fake).")
     claude_model: str = Field(
-        default="claude-sonnet-4-5", alias="TUTOR_CLAUDE_MODEL",
+        default="claude-sonnet-5", alias="TUTOR_CLAUDE_MODEL",
         description="Model for teaching and quiz generation.")
     claude_grader_model: str = Field(
-        default="claude-sonnet-4-5", alias="TUTOR_CLAUDE_GRADER_MODEL",
+        default="claude-sonnet-5", alias="TUTOR_CLAUDE_GRADER_MODEL",
         description="Model for grading answers.")
     llm_timeout_s: float = Field(default=60.0, alias="TUTOR_LLM_TIMEOUT")
 
@@ -40,6 +40,17 @@ class Settings(BaseSettings):
     allowed_users: str = Field(
         default="", alias="TUTOR_ALLOWED_USERS",
         description="Comma-separated Telegram user ids allowed to use the bot.")
+    telegram_webhook_url: str | None = Field(
+        default=None, alias="TELEGRAM_WEBHOOK_URL",
+        description="Public HTTPS URL for webhook mode; long polling when unset.")
+    telegram_webhook_listen: str = Field(default="0.0.0.0", alias="TELEGRAM_WEBHOOK_LISTEN")
+    telegram_webhook_port: int = Field(default=8443, alias="TELEGRAM_WEBHOOK_PORT")
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None, alias="TELEGRAM_WEBHOOK_SECRET",
+        description="Secret Telegram echoes in a header, so forged webhook calls are refused.")
+    rate_limit_per_minute: int = Field(
+        default=20, alias="TUTOR_RATE_LIMIT_PER_MINUTE",
+        description="Messages one Telegram learner may send per minute.")
 
     data_dir: Path = Field(default_factory=_default_data_dir, alias="TUTOR_DATA_DIR")
     database_url: str | None = Field(
@@ -91,8 +102,17 @@ class Settings(BaseSettings):
 
     @property
     def allowed_user_ids(self) -> frozenset[int]:
-        """Telegram user ids on the allow-list."""
-        return frozenset(int(p) for p in self.allowed_users.replace(" ", "").split(",") if p)
+        """Telegram user ids on the allow-list (entries that are not numbers are ignored)."""
+        parts = self.allowed_users.replace(" ", "").split(",")
+        return frozenset(int(p) for p in parts if p.lstrip("-").isdigit())
+
+    @property
+    def telegram_urls(self) -> tuple[str, str]:
+        """(Bot API base URL, file download base URL) — Telegram's unless a server is set."""
+        base = (self.telegram_base_url or "https://api.telegram.org/bot").rstrip("/")
+        if not base.endswith("/bot"):
+            base += "/bot"
+        return base, base[: -len("/bot")] + "/file/bot"
 
     def ensure_dirs(self) -> None:
         """Create the data directory if needed."""

@@ -89,13 +89,18 @@ def ingest(index: VectorIndex, learner: str, files: Iterable[Path], root: Path,
         except (NoteFileError, yaml.YAMLError, OSError) as exc:
             report.skipped.append((name, str(exc).splitlines()[0]))
             continue
-        scope = {"$and": [{"learner": learner}, {"file": name}]}
-        done = index.sync(chunks, extra_metadata={"learner": learner, "file": name},
-                          scope=scope, progress=False)
+        done = _store(index, learner, name, chunks)
         report.files += 1
         for attr in ("added", "updated", "removed", "unchanged"):
             setattr(report.chunks, attr, getattr(report.chunks, attr) + getattr(done, attr))
     return report
+
+
+def _store(index: VectorIndex, learner: str, name: str, chunks: list[Chunk]) -> SyncReport:
+    """Replace the learner's chunks of file `name` with `chunks` (unchanged ones are kept)."""
+    scope = {"$and": [{"learner": learner}, {"file": name}]}
+    return index.sync(chunks, extra_metadata={"learner": learner, "file": name},
+                      scope=scope, progress=False)
 
 
 class LearnerNotes:
@@ -119,3 +124,18 @@ class LearnerNotes:
     def dense(self, query_vector, learner: str, n: int) -> list[tuple[str, float]]:
         """The learner's nearest chunks as (id, cosine similarity)."""
         return self.index.search(query_vector, n, where={"learner": learner})
+
+    def add_text(self, learner: str, name: str, text: str) -> tuple[str, SyncReport]:
+        """Add (or update) one note sent as text, e.g. a document uploaded in Telegram.
+        Returns its title and what changed; raises NoteFileError for an unusable note."""
+        if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+            raise NoteFileError(f"larger than {MAX_FILE_BYTES // 1_000_000} MB")
+        try:
+            chunks = file_chunks(text, name, learner)
+        except yaml.YAMLError as exc:
+            raise NoteFileError("its front matter is not valid YAML") from exc
+        return chunks[0].title, _store(self.index, learner, name, chunks)
+
+    def forget(self, learner: str) -> None:
+        """Delete all of a learner's notes."""
+        self.index.collection.delete(where={"learner": learner})

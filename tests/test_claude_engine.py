@@ -128,3 +128,15 @@ async def test_dispute_goes_to_claude_with_the_argument_fenced(server, engine, n
     user = server.state.requests[-1]["messages"][0]["content"]
     assert "<dispute-" in user and "I did mention gamma and beta" in user
     assert "Previous grade: 40/100" in user
+
+
+def test_default_models_are_not_deprecated():
+    # claude-sonnet-4-5 reached its end-of-life notice in the SDK; a default must never do so
+    # silently, since every Claude call would then warn (and later fail).
+    from anthropic.resources.messages.messages import DEPRECATED_MODELS
+
+    from bot.settings import Settings
+
+    settings = Settings()
+    assert settings.claude_model not in DEPRECATED_MODELS
+    assert settings.claude_grader_model not in DEPRECATED_MODELS

@@ -1,0 +1,129 @@
+"""Telegram HTML: escaping, the notes' light Markdown, and splitting under the size limit.
+
+Every reply goes through here, so no reply can fail to parse: all learner and model text is
+escaped first, and only tags this module writes itself (always balanced) are added.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+LIMIT = 4096
+# Room for the tags a chunk gains when its Markdown becomes HTML, and a safety margin:
+# Telegram counts the limit after parsing entities, so raw HTML under the limit is always safe.
+_BUDGET = LIMIT - 96
+
+_FENCE = re.compile(r"```[\w+-]*\n?(.*?)```", re.S)
+_CODE = re.compile(r"`([^`\n]+)`")
+_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+_HEADING = re.compile(r"^#{1,6}\s+(.+)$", re.M)
+
+
+def escape(text: str) -> str:
+    """Escape text for HTML parse mode (only <, > and & matter to Telegram)."""
+    return html.escape(text, quote=False)
+
+
+def markdown_to_html(text: str) -> str:
+    """The notes' and the model's light Markdown as Telegram HTML.
+
+    Code fences become <pre>, `code` becomes <code>, **bold** and # headings become <b>.
+    Everything else is escaped, so stray `<`, `&` or `_` in formulas and code stay literal.
+    """
+    pieces: list[str] = []
+    last = 0
+    for fence in _FENCE.finditer(text):
+        pieces.append(_inline(text[last:fence.start()]))
+        pieces.append(f"<pre>{escape(fence.group(1).rstrip())}</pre>")
+        last = fence.end()
+    pieces.append(_inline(text[last:]))
+    return "".join(pieces)
+
+
+def _inline(text: str) -> str:
+    out: list[str] = []
+    last = 0
+    for code in _CODE.finditer(text):
+        out.append(_bold(text[last:code.start()]))
+        out.append(f"<code>{escape(code.group(1))}</code>")
+        last = code.end()
+    out.append(_bold(text[last:]))
+    return "".join(out)
+
+
+def _bold(text: str) -> str:
+    text = _HEADING.sub(lambda m: f"**{m.group(1).strip()}**", text)
+    out: list[str] = []
+    last = 0
+    for match in _BOLD.finditer(text):
+        out.append(escape(text[last:match.start()]))
+        out.append(f"<b>{escape(match.group(1))}</b>")
+        last = match.end()
+    out.append(escape(text[last:]))
+    return "".join(out)
+
+
+def split_text(text: str, budget: int = _BUDGET) -> list[str]:
+    """Split plain text into pieces under `budget`, at paragraph, then line, then sentence,
+    then word boundaries — never inside a word unless a single word is longer than the budget."""
+    text = text.strip()
+    if len(text) <= budget:
+        return [text] if text else []
+    for separator in ("\n\n", "\n", ". ", " "):
+        parts = text.split(separator)
+        if len(parts) > 1:
+            return _pack(parts, separator, budget)
+    return [text[i:i + budget] for i in range(0, len(text), budget)]
+
+
+def _pack(parts: list[str], separator: str, budget: int) -> list[str]:
+    chunks: list[str] = []
+    current = ""
+    for part in parts:
+        candidate = f"{current}{separator}{part}" if current else part
+        if len(candidate) <= budget:
+            current = candidate
+            continue
+        if current:
+            chunks.append(current)
+        if len(part) <= budget:
+            current = part
+        else:  # one paragraph too long on its own: split it more finely
+            *whole, current = split_text(part, budget)
+            chunks.extend(whole)
+    if current.strip():
+        chunks.append(current)
+    return [c.strip() for c in chunks if c.strip()]
+
+
+def markdown_messages(text: str) -> list[str]:
+    """Markdown text as one or more HTML messages, each safely under Telegram's limit."""
+    messages = []
+    for piece in split_text(text):
+        rendered = markdown_to_html(piece)
+        if len(rendered) > LIMIT:  # heavy markup in one piece: fall back to plain escaping
+            messages.extend(escape(p) for p in split_text(piece, LIMIT // 2))
+        else:
+            messages.append(rendered)
+    return messages
+
+
+def pack_html(blocks: list[str], limit: int = LIMIT) -> list[str]:
+    """Join already-rendered HTML blocks (each balanced, each under the limit) into as few
+    messages as fit, breaking only between blocks."""
+    messages: list[str] = []
+    current = ""
+    for block in blocks:
+        if not block:
+            continue
+        candidate = f"{current}\n\n{block}" if current else block
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            if current:
+                messages.append(current)
+            current = block
+    if current:
+        messages.append(current)
+    return messages
