@@ -18,6 +18,7 @@ WEAK_PREREQUISITE = 60  # a prerequisite last scored below this is taught before
 # wait until tomorrow; asking it again a few questions later (retrieval after a short gap) is
 # what fixes the correction in memory. Below 60 is the line where FSRS rates an answer "Again"
 # (not recalled) and SM-2 fails it, so the re-ask and the schedule agree on what a failure is.
+# A re-ask is a new question of today's work, not a review: it does not use up the daily cap.
 REASK_BELOW = 60
 REASK_GAP = 2  # other questions answered between a failure and its re-ask: never immediately
 DEFAULT_DAILY_REVIEW_CAP = 30

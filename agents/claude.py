@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 
 import anthropic
 import pydantic
@@ -118,8 +118,9 @@ class ClaudeEngine:
         return None
 
     async def make_question(self, note: Note, passages: Sequence[Passage],
-                            asked: set[str]) -> QuizQuestion:
-        """A fresh question from Claude, or a bank question when Claude fails."""
+                            asked: Collection[str]) -> QuizQuestion:
+        """An unasked bank question; past the bank a fresh one from Claude; when Claude fails,
+        the least recently asked bank question (`asked` ordered least recent first)."""
         fresh_bank = [q for q in note.questions if q.id not in asked]
         if fresh_bank:  # the bank is reviewed by people: use it first, generate beyond it
             return await self.offline.make_question(note, passages, asked)
