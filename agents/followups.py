@@ -8,6 +8,7 @@ from typing import Literal
 from langgraph.runtime import Runtime
 
 from agents import router
+from agents.check import day_start, reviews_left
 from agents.nodes import _emit, regrade
 from agents.state import TurnContext, TutorState
 
@@ -25,6 +26,12 @@ async def review_gate(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
                 if upcoming and upcoming[0].note_id in deps.catalog.by_id else "")
         _emit(runtime, "notice", f"Nothing is due for review right now.{when} "
               "Say \"quiz me\" for a new question.")
+        return {"intent": "", "topic_text": ""}
+    answered = deps.store.review_attempts_since(learner_id, day_start(now))
+    if reviews_left(deps.daily_review_cap, answered) == 0:
+        _emit(runtime, "notice", f"That's today's {deps.daily_review_cap} review questions — "
+              f"the {len(due)} due topic(s) wait until tomorrow, when they'll stick better "
+              "anyway. Say \"quiz me\" for a new topic.")
         return {"intent": "", "topic_text": ""}
     _emit(runtime, "notice", f"{len(due)} topic(s) due for review; here's the first.",
           due=[c.note_id for c in due])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Protocol
 
 from agents.schemas import Grade, QuizQuestion
@@ -35,8 +35,9 @@ class TutorEngine(Protocol):
         ...
 
     async def make_question(self, note: Note, passages: Sequence[Passage],
-                            asked: set[str]) -> QuizQuestion:
-        """A quiz question on the note, avoiding question ids in `asked` where possible."""
+                            asked: Collection[str]) -> QuizQuestion:
+        """A quiz question on the note, avoiding question ids in `asked` where possible
+        (`asked` is ordered least recently asked first)."""
         ...
 
     async def grade(self, question: QuizQuestion, answer: str, note: Note | None,

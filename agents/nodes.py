@@ -24,7 +24,7 @@ from agents.check import (
 from agents.events import Event
 from agents.schemas import Grade, QuizQuestion
 from agents.state import Deps, TurnContext, TutorState
-from agents.summary import build_summary
+from agents.summary import summarize_session
 from knowledge.catalog import Note
 from state.mastery import learner_weights
 
@@ -140,9 +140,11 @@ async def nothing_pending(state: TutorState, runtime: Runtime[TurnContext]) -> d
 
 
 # -- quizzing ---------------------------------------------------------------------------------
-def domain_weights(deps: Deps, learner_id: int) -> dict[str, float]:
-    """The curriculum's domain weights with the learner's own overrides applied."""
-    return learner_weights(deps.catalog, deps.store.preferences(learner_id))
+def domain_weights(deps: Deps, learner_id: int, *, with_focus: bool = False) -> dict[str, float]:
+    """The curriculum's domain weights with the learner's own overrides applied; `with_focus`
+    also boosts their focus domains (for choosing what to study, not for display)."""
+    return learner_weights(deps.catalog, deps.store.preferences(learner_id),
+                           with_focus=with_focus)
 
 
 _ASSIGNMENT = re.compile(r"([A-Za-z][\w-]*)\s*[=:]\s*(\d+(?:\.\d+)?)")
@@ -198,7 +200,8 @@ def _choose_topic(state: TutorState, deps: Deps,
     if state.current_topic and state.current_topic not in failed_last(session):
         return state.current_topic, "current", capped
     seen = {a.note_id for a in deps.store.learner_attempts(learner_id)}
-    fresh = new_topic_order(deps.catalog, domain_weights(deps, learner_id), seen)
+    fresh = new_topic_order(deps.catalog, domain_weights(deps, learner_id, with_focus=True),
+                            seen)
     return (fresh[0].id if fresh else None), "new", capped
 
 
@@ -212,8 +215,8 @@ async def plan_check(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
            if c.note_id in deps.catalog.by_id]
     left = reviews_left(deps.daily_review_cap,
                         deps.store.review_attempts_since(learner_id, day_start(now)))
-    plan = compose_check(deps.catalog, domain_weights(deps, learner_id), last_scores,
-                         due[:left], state.current_topic)
+    weights = domain_weights(deps, learner_id, with_focus=True)
+    plan = compose_check(deps.catalog, weights, last_scores, due[:left], state.current_topic)
     if not plan:
         _emit(runtime, "notice", "Nothing to check yet — say \"teach me <topic>\" first.")
         return {"queue": [], "check_total": 0}
@@ -439,7 +442,6 @@ async def summary(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
     deps, learner_id = runtime.context.deps, runtime.context.learner_id
     now = deps.clock()
     session_id = deps.store.current_session(learner_id, now)
-    result = build_summary(deps.store.session_attempts(session_id), deps.catalog,
-                           deps.store.cards(learner_id), now)
+    result = summarize_session(deps.store, deps.catalog, learner_id, session_id, now)
     _emit(runtime, "summary", "", summary=result.model_dump())
     return {"check_total": 0}

@@ -158,10 +158,25 @@ def readiness(domains: Mapping[str, DomainMastery], weights: Mapping[str, float]
     return 100 * known / total
 
 
-def learner_weights(catalog: Catalog, preferences: Mapping) -> dict[str, float]:
+FOCUS_BOOST = 2.0
+
+
+def learner_weights(catalog: Catalog, preferences: Mapping, *,
+                    with_focus: bool = False) -> dict[str, float]:
     """The curriculum's domain weights with the learner's own (`preferences["weights"]`).
 
-    Overrides for domains the catalog does not have are ignored.
+    Overrides for domains the catalog does not have are ignored. With `with_focus` (used to
+    choose what to study next, not for readiness, which follows the interview's weights), the
+    domains the learner chose as focus (`preferences["focus"]`, ids or letters, set in
+    Telegram's /start) count FOCUS_BOOST times their weight unless set explicitly.
     """
     mine = preferences.get("weights") or {}
-    return {d.id: float(mine.get(d.id, d.weight)) for d in catalog.domains}
+    focus = {str(f).lower() for f in preferences.get("focus") or []} if with_focus else set()
+
+    def weight(d) -> float:
+        if d.id in mine:  # an explicit weight wins over the focus boost
+            return float(mine[d.id])
+        boosted = d.id in focus or d.letter.lower() in focus
+        return d.weight * (FOCUS_BOOST if boosted else 1.0)
+
+    return {d.id: weight(d) for d in catalog.domains}

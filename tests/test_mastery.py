@@ -125,3 +125,17 @@ def test_learner_weights_override_the_curriculum(catalog):
                "deep": DomainMastery("deep", 1.0, 1.0, 2, 2)}
     assert readiness(domains, learner_weights(catalog, mine)) == pytest.approx(
         100 * (20 * 0.5 + 5 * 1.0) / 25)
+
+
+def test_focus_domains_weigh_double_unless_set_explicitly():
+    from knowledge.catalog import load_catalog
+    from state.mastery import FOCUS_BOOST, learner_weights
+
+    catalog = load_catalog()
+    base = {d.id: d.weight for d in catalog.domains}
+    prefs = {"focus": ["deep-learning", "B"], "weights": {"classical-ml": 7}}
+    assert learner_weights(catalog, prefs)["deep-learning"] == base["deep-learning"]
+    weights = learner_weights(catalog, prefs, with_focus=True)
+    assert weights["deep-learning"] == base["deep-learning"] * FOCUS_BOOST
+    assert weights["classical-ml"] == 7  # explicit beats focus
+    assert weights["nlp"] == base["nlp"]

@@ -141,6 +141,15 @@ def render_summary(s: dict) -> list[str]:
     if s.get("ungraded"):
         stats.append(f"{s['ungraded']} answer(s) saved but not graded yet.")
     blocks = [*table_blocks, "\n".join(stats)]
+    if s.get("retention"):
+        blocks.append("<b>🧠 Retention</b>\n" + "\n".join(
+            f"• {escape(_clip(r['label'], 120))}: {r['average']:.0f}%" for r in s["retention"]))
+    if s.get("improvements"):
+        blocks.append("<b>📈 Improved</b>\n"
+                      + "\n".join(f"• {escape(_clip(i))}" for i in s["improvements"]))
+    if s.get("corrections"):
+        blocks.append("<b>🔁 Corrected after a dispute</b>\n"
+                      + "\n".join(f"• {escape(_clip(c))}" for c in s["corrections"]))
     if s["strengths"]:
         blocks.append("<b>💪 Strengths</b>\n" + escape(_clip(", ".join(s["strengths"]), 1500)))
     if s["gaps"]:
