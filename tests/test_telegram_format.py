@@ -112,3 +112,32 @@ def test_secrets_are_redacted_from_messages_and_tracebacks():
     out = stream.getvalue()
     assert "123:SECRET" not in out and out.count("[redacted]") >= 2
     assert "RuntimeError" in out
+
+
+async def test_chats_run_concurrently_while_each_chat_keeps_its_order():
+    import asyncio
+
+    from telegram import Chat, Message, Update
+
+    from bot.telegram.ordering import PerChatOrder
+
+    def update(update_id: int, chat_id: int) -> Update:
+        chat = Chat(chat_id, Chat.PRIVATE)
+        return Update(update_id, message=Message(update_id, None, chat))
+
+    order = PerChatOrder(max_concurrent_updates=8)
+    done: list[str] = []
+
+    async def handle(name: str, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        done.append(name)
+
+    await order.initialize()
+    tasks = [asyncio.create_task(order.process_update(update(i, chat), handle(name, delay)))
+             for i, (chat, name, delay) in enumerate([(1, "ada-slow", 0.3), (1, "ada-next", 0),
+                                                      (2, "bob", 0.05)])]
+    await asyncio.gather(*tasks)
+    await order.shutdown()
+    # Bob is not held up by Ada's slow turn; Ada's second message waits for her first.
+    assert done == ["bob", "ada-slow", "ada-next"]
+    assert not order._locks  # locks of idle chats are dropped
