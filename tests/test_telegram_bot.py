@@ -122,9 +122,13 @@ async def test_offline_learner_journey(tg, bot_settings, clock, embedder):
 
         n = len(tg.messages(ADA))
         ada.send_text("/progress")
-        photo = await tg.wait_for(lambda: next((m for m in tg.messages(ADA)[n:]
-                                                if m.kind == "photo"), None), timeout=60)
-        assert photo.photo.startswith(b"\x89PNG")
+        photos = await tg.wait_for(lambda: [m for m in tg.messages(ADA)[n:]
+                                            if m.kind == "photo"][1:] and
+                                   [m for m in tg.messages(ADA)[n:] if m.kind == "photo"],
+                                   timeout=60)
+        photo, trend = photos
+        assert photo.photo.startswith(b"\x89PNG") and trend.photo.startswith(b"\x89PNG")
+        assert "scores over time" in trend.caption
         assert "readiness" in photo.caption and "C. Deep Learning" in photo.caption
 
 

@@ -194,7 +194,7 @@ class TelegramFront:
             # The turn always runs to the end, even when Telegram refuses a message: stopping
             # half-way could leave a graded answer looking ungraded to the workflow.
             async for event in self.tutor.send(learner, text, display_name=name):
-                outgoing = await self._outgoing(renderer, event)
+                outgoing = await self._outgoing(renderer, event, learner)
                 if event.kind == "topics":
                     outgoing.append(Outgoing("<b>Topics</b> — pick a domain:",
                                              keyboards.domains(self.tutor.deps.catalog)))
@@ -216,16 +216,21 @@ class TelegramFront:
                 log.error("sending to a learner failed: %s", exc)
         return failed
 
-    async def _outgoing(self, renderer: TurnRenderer, event: Event) -> list[Outgoing]:
+    async def _outgoing(self, renderer: TurnRenderer, event: Event,
+                        learner: str) -> list[Outgoing]:
         if event.kind != "progress":
             return renderer.feed(event)
-        from state.charts import readiness_chart
+        from state.charts import readiness_chart, score_trend_chart
         from state.report import ProgressOverview
 
         overview = ProgressOverview(**event.data["overview"])
-        chart = await asyncio.to_thread(readiness_chart, overview)  # CPU work off the loop
+        attempts = self.tutor.deps.store.learner_attempts(self.tutor.learner_id(learner))
+        # Drawing is CPU work: keep the event loop free for other learners.
+        readiness = await asyncio.to_thread(readiness_chart, overview)
+        trend = await asyncio.to_thread(score_trend_chart, attempts)
         text = f"<pre>{escape(event.text)}</pre>"
-        return [*renderer.feed(Event(kind="notice")), Outgoing(text, photo=chart)]
+        return [*renderer.feed(Event(kind="notice")), Outgoing(text, photo=readiness),
+                Outgoing("<i>Your scores over time</i>", photo=trend)]
 
     # -- commands -----------------------------------------------------------------------------
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
