@@ -244,6 +244,22 @@ async def test_forget_deletes_everything_after_confirmation(tg, bot_settings, cl
         await until_text(tg, ADA, "Question")
         ada.send_text(GOOD)
         await until_text(tg, ADA, "Score")
+        n = len(tg.messages(ADA))
+        ada.send_text("/export")  # nothing weak yet: the history only
+        history = await tg.wait_for(lambda: next((m for m in tg.messages(ADA)[n:]
+                                                  if m.kind == "document"), None))
+        assert history.filename == "ml-tutor-history.json"
+        assert b"tg:1001" in history.document and b"BatchNorm" in history.document
+        ada.send_text("/quiz adam")
+        await until_text(tg, ADA, "Question", since=n)
+        ada.send_text("no idea")
+        await until_text(tg, ADA, "Score", since=n)
+        n = len(tg.messages(ADA))
+        ada.send_text("/export anki")
+        deck = await tg.wait_for(lambda: next((m for m in tg.messages(ADA)[n:]
+                                               if m.kind == "document"), None))
+        assert deck.filename.endswith(".apkg") and deck.document[:2] == b"PK"  # a zip
+        assert "1 weak item" in deck.caption
         ada.send_text("/forget")
         confirm = await until_text(tg, ADA, "cannot be undone")
         ada.press(confirm, "forget-yes")

@@ -11,10 +11,11 @@ import contextlib
 import html
 import logging
 import re
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from datetime import timedelta
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
 from telegram import (
     BotCommand,
@@ -59,6 +60,7 @@ COMMANDS = [
     ("progress", "Readiness by domain, with a chart"),
     ("topics", "Browse domains and topics"),
     ("weights", "Domain weights — /weights C=30"),
+    ("export", "My weak items for Anki (or csv) and my history as JSON"),
     ("forget", "Delete all my data"),
     ("help", "What I can do"),
 ]
@@ -105,6 +107,7 @@ class TelegramFront:
         app.add_handler(CommandHandler("help", self.help, filters=new))
         app.add_handler(CommandHandler("topics", self.topics, filters=new))
         app.add_handler(CommandHandler("forget", self.forget, filters=new))
+        app.add_handler(CommandHandler("export", self.export, filters=new))
         app.add_handler(CommandHandler(WORKFLOW_COMMANDS, self.workflow_command, filters=new))
         app.add_handler(MessageHandler(new & filters.COMMAND, self.unknown_command))
         app.add_handler(MessageHandler(new & filters.TEXT, self.text))
@@ -272,6 +275,47 @@ class TelegramFront:
         await self._reply(update, Outgoing(
             "This deletes <b>all</b> your answers, grades, review schedule, settings and notes. "
             "It cannot be undone.", keyboards.forget_confirmation()))
+
+    async def export(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/export [anki|csv|json]: weak items as an Anki deck or CSV, and the history as JSON
+        (both when no format is given) — sent as documents to this learner only."""
+        learner = await self._admit(update)
+        if learner is None:
+            return
+        from state import export
+
+        wanted = (context.args[0].lower() if context.args else "all")
+        if wanted not in {"all", "anki", "csv", "json"}:
+            await self._reply(update, Outgoing("Use <code>/export</code>, <code>/export anki"
+                                               "</code>, <code>/export csv</code> or "
+                                               "<code>/export json</code>."))
+            return
+        store, catalog = self.tutor.deps.store, self.tutor.deps.catalog
+        learner_id, now = self.tutor.learner_id(learner), self.tutor.deps.clock()
+        bot, chat_id = update.get_bot(), update.effective_chat.id
+        with tempfile.TemporaryDirectory() as folder:
+            files: list[tuple[Path, str]] = []
+            if wanted in {"all", "anki"}:
+                path = Path(folder) / "ml-tutor-weak-items.apkg"
+                cards = await asyncio.to_thread(export.write_anki, store, catalog, learner_id,
+                                                path)
+                if cards:
+                    files.append((path, f"{cards} weak item(s) as an Anki deck"))
+            if wanted == "csv":
+                path = Path(folder) / "ml-tutor-weak-items.csv"
+                if await asyncio.to_thread(export.write_csv, store, catalog, learner_id, path):
+                    files.append((path, "weak items as CSV"))
+            if wanted in {"all", "json"}:
+                path = Path(folder) / "ml-tutor-history.json"
+                await asyncio.to_thread(export.write_json, store, learner_id, path, now)
+                files.append((path, "your whole history as JSON"))
+            if not files:
+                await self._reply(update, Outgoing("Nothing weak to export yet — every graded "
+                                                   "answer scored 80 or more (or none yet)."))
+                return
+            for path, caption in files:
+                await bot.send_document(chat_id, path.read_bytes(), filename=path.name,
+                                        caption=caption)
 
     async def workflow_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/learn, /quiz, /check, … go to the workflow exactly as typed."""
