@@ -1,8 +1,8 @@
-"""`make eval`: print every quality table (retrieval, grader)."""
+"""`make eval`: print every quality table (retrieval, grader, simulated learners)."""
 
 from rich.console import Console
 
-from evals import grading, retrieval
+from evals import grading, retrieval, simulation
 
 
 def main() -> None:
@@ -10,6 +10,7 @@ def main() -> None:
     console = Console()
     retrieval.run(console)
     grading.run(console)
+    simulation.run(console)  # after the grader: its embedding cache already holds the rubrics
 
 
 if __name__ == "__main__":
