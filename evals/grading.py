@@ -6,7 +6,8 @@ scores the fifth, so no answer is graded by a model that saw its label.
 
 from __future__ import annotations
 
-import time
+import os
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -84,8 +85,8 @@ def overlap_baseline(cases: list[Case]) -> np.ndarray:
     return np.array(out)
 
 
-def offline_cv(cases: list[Case], folds: int = 5) -> tuple[np.ndarray, list, float]:
-    """Offline grades with the calibration fitted on the other folds; also grading rate/s."""
+def offline_cv(cases: list[Case], folds: int = 5) -> tuple[np.ndarray, list]:
+    """Offline grades with the calibration fitted on the other folds."""
     rng = np.random.default_rng(0)
     fold_of = rng.integers(0, folds, len(cases))
     grades: list = [None] * len(cases)
@@ -96,14 +97,7 @@ def offline_cv(cases: list[Case], folds: int = 5) -> tuple[np.ndarray, list, flo
             if k == f:
                 grades[i] = grader.grade(c.question, c.reference, c.key_points, c.answer,
                                          c.misconceptions)
-    # Throughput: a cold cache, texts embedded in one batch first, as bulk grading does.
-    embedder().clear_cache()
-    start = time.perf_counter()
-    grader.prefetch([(c.question, c.reference, c.key_points, c.answer) for c in cases])
-    for c in cases:
-        grader.grade(c.question, c.reference, c.key_points, c.answer, c.misconceptions)
-    rate = len(cases) / (time.perf_counter() - start)
-    return np.array([g.score for g in grades], dtype=float), grades, rate
+    return np.array([g.score for g in grades], dtype=float), grades
 
 
 def gap_prf(cases: list[Case], grades: list) -> tuple[float, float]:
@@ -122,7 +116,7 @@ def run(console: Console | None = None) -> dict:
     console = console or Console()
     cases = load_cases()
     labels = np.array([c.label for c in cases], dtype=float)
-    offline_scores, grades, rate = offline_cv(cases)
+    offline_scores, grades = offline_cv(cases)
     systems: dict[str, Callable[[], np.ndarray] | np.ndarray] = {
         "offline rubric grader (5-fold CV)": offline_scores,
         "baseline: reference cosine": cosine_baseline(cases),
@@ -140,8 +134,13 @@ def run(console: Console | None = None) -> dict:
     console.print(table)
 
     precision, recall = gap_prf(cases, grades)
-    console.print(f"Gaps (offline): precision {precision:.2f}, recall {recall:.2f}   "
-                  f"offline grading rate (cold cache, batched): {rate:.0f} answers/s")
+    console.print(f"Gaps (offline): precision {precision:.2f}, recall {recall:.2f}")
+    from evals.bench import benchmark_shaped_lines, bulk_rates, our_set_lines
+
+    ours, shaped = bulk_rates(our_set_lines(), runs=1), bulk_rates(benchmark_shaped_lines())
+    console.print(f"Bulk grading (`tutor grade` path, cold cache): our set {ours[0]:.0f} "
+                  f"answers/s; benchmark-shaped {statistics.median(shaped):.0f} answers/s "
+                  f"(median of {len(shaped)}; `make bench` for more; CPU {os.cpu_count()})")
 
     conf = np.array([g.confidence for g in grades])
     err = np.abs(offline_scores / 20 - labels)

@@ -40,3 +40,43 @@ def test_batch_grading(embedder):
     assert set(results[0]) == {"id", "score", "confidence", "covered", "gaps", "feedback",
                                "grader"}
     assert "line 2" in err.getvalue() and "line 3" in err.getvalue()
+
+
+def _mixed_lines(knowledge) -> list[str]:
+    """Answers of very different lengths to curriculum and off-curriculum questions."""
+    q = knowledge.catalog.note("normalization").question("q1")
+    o = knowledge.catalog.note("optimizers").question("q1")
+    answers = [
+        (q, "BatchNorm normalizes each feature using statistics over the batch."),
+        (q, q.reference_answer),
+        (q, "LayerNorm is per example. " * 3 + "Both learn a scale and a shift."),
+        (o, "Adam keeps running averages of the gradient and its square."),
+        (o, "My favourite pizza is margherita."),
+        (o, o.reference_answer + " Also, momentum smooths the updates over many steps."),
+    ]
+    lines = [json.dumps({"id": f"c{i}", "question": question.prompt,
+                         "reference_answer": question.reference_answer,
+                         "key_points": question.key_points, "answer": answer})
+             for i, (question, answer) in enumerate(answers)]
+    lines += [json.dumps({"id": "h1", "question": "How does a hash table work?",
+                          "reference_answer": REF, "answer": "Keys are hashed into buckets."}),
+              json.dumps({"id": "h2", "question": "How does a hash table work?",
+                          "reference_answer": REF, "answer": "Lookups are O(1) on average, and "
+                          "collisions are chained."})]
+    return lines
+
+
+def test_grade_does_not_depend_on_the_batch(embedder, knowledge):
+    """Each answer gets the same result graded alone as inside any batch of other answers."""
+    grader = OfflineGrader(embedder)
+
+    def run(lines: list[str]) -> dict:
+        embedder.clear_cache()  # otherwise the second run would only read cached vectors
+        out = io.StringIO()
+        grade_stream(grader, lines, out, io.StringIO())
+        return {r["id"]: r for r in map(json.loads, out.getvalue().splitlines())}
+
+    lines = _mixed_lines(knowledge)
+    alone = {k: v for line in lines for k, v in run([line]).items()}
+    for batch in (lines, lines[::-1], lines[1::2] + lines[::2]):
+        assert run(batch) == alone
