@@ -262,10 +262,15 @@ class Store:
                             reviews=card.reviews, state=new_state)
 
     def due_cards(self, learner_id: int, now: datetime, limit: int = 10) -> list[CardView]:
-        """Topics due for review, most overdue first."""
+        """Topics due for review by the end of today (UTC), most overdue first.
+
+        Reviews are planned in whole days, so a card due at 19:05 belongs to a 19:00 session
+        rather than waiting a whole extra day because of a few minutes.
+        """
+        end_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
         with self._sessions.begin() as db:
             rows = db.scalars(select(ReviewCard).where(ReviewCard.learner_id == learner_id,
-                                                       ReviewCard.due_at <= now)
+                                                       ReviewCard.due_at < end_of_day)
                               .order_by(ReviewCard.due_at).limit(limit)).all()
             return [CardView(r.note_id, r.due_at, r.last_score, r.reviews, dict(r.state))
                     for r in rows]

@@ -56,7 +56,9 @@ def test_review_cards_come_due(store, clock):
     card = store.review(learner, "normalization", 50, clock())
     assert card.due_at == clock() + timedelta(days=1)
     assert store.due_cards(learner, clock()) == []
-    clock.advance(days=1)
+    clock.advance(hours=14)  # 23:00 the same day: not yet
+    assert store.due_cards(learner, clock()) == []
+    clock.advance(hours=9, minutes=55)  # 08:55 the next day: due at 09:00, so due today
     assert [c.note_id for c in store.due_cards(learner, clock())] == ["normalization"]
 
 
