@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import asyncio
 import os
 import random
 import statistics
@@ -26,6 +27,7 @@ from rich.table import Table
 
 from agents.grading.offline import OfflineGrader
 from bot.grade_batch import grade_stream
+from evals.bench_telegram import quiz_turns
 from evals.common import EVAL_INDEX_DIR, embedder, knowledge
 from knowledge.text import sentences
 
@@ -141,6 +143,9 @@ def main() -> None:
             ("bulk grading, benchmark-shaped, cold (answers/s)",
              bulk_rates(benchmark_shaped_lines())),
             ("one hybrid retrieval (ms)", retrieval_ms())]
+    telegram = asyncio.run(quiz_turns())  # real PTB stack against the fake Bot API, offline
+    rows += [("Telegram /quiz → question (ms)", [t * 1000 for t in telegram["question"]]),
+             ("Telegram answer → grade (ms)", [t * 1000 for t in telegram["grade"]])]
     table = Table(title="Speed on this machine")
     for col in ("measure", "runs", "median", "min", "max"):
         table.add_column(col, justify="left" if col == "measure" else "right")
