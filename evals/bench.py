@@ -1,4 +1,5 @@
-"""`make bench`: speed figures — start-up, one offline grade, bulk grading, one retrieval.
+"""`make bench`: speed figures — start-up, one offline grade, bulk grading, one retrieval, and
+a quiz turn through the Telegram stack (real PTB against the fake Bot API).
 
 Bulk grading is timed through `tutor grade`'s own code path (`grade_stream` on JSON lines) with
 a cold embedding cache, on two inputs built from our own data (never a public short-answer set):
@@ -10,9 +11,9 @@ a cold embedding cache, on two inputs built from our own data (never a public sh
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
-import asyncio
 import os
 import random
 import statistics
