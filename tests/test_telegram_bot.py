@@ -270,13 +270,20 @@ async def test_forget_deletes_everything_after_confirmation(tg, bot_settings, cl
     assert summary
 
 
-async def test_topics_keyboard_and_claude_mode(tg, bot_settings, clock, embedder, monkeypatch):
+async def test_claude_mode_journey_with_topic_browsing(tg, bot_settings, clock, embedder,
+                                                       monkeypatch):
     with FakeAnthropicServer() as claude:
         monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
         settings = bot_settings.model_copy(update={"anthropic_api_key": SecretStr("sk-test"),
                                                    "anthropic_base_url": claude.url})
         ada = tg.user(ADA)
         async with running(settings, clock, embedder):
+            ada.send_text("/start")
+            assert "Claude mode" in (await until_text(tg, ADA, "interview")).text
+            n = len(tg.messages(ADA))
+            ada.send_text("/learn dropout")
+            lesson = await until_text(tg, ADA, "fake Claude", since=n)
+            assert "Source" in lesson.text
             ada.send_text("/topics")
             menu = await until_text(tg, ADA, "pick a domain")
             ada.press(menu, "dom:deep-learning")
@@ -292,5 +299,13 @@ async def test_topics_keyboard_and_claude_mode(tg, bot_settings, clock, embedder
             await until_text(tg, ADA, "Question", since=n)
             ada.send_text("Dropout zeroes random activations during training.")
             grade = await until_text(tg, ADA, "Score", since=n)
+            assert [b["callback_data"] for b in grade.buttons] == ["next", "gaps", "dispute"]
+            n = len(tg.messages(ADA))
+            ada.send_text("/dispute my answer covers the per-example normalization point")
+            await until_text(tg, ADA, "Re-graded", since=n)
+            ada.send_text("/summary")
+            await until_text(tg, ADA, "Session summary", since=n)
+            ada.send_text("/progress")
+            await tg.wait_for(lambda: [m for m in tg.messages(ADA)[n:] if m.kind == "photo"])
         assert "claude" in grade.text
         assert any("Dropout zeroes random" in str(r["messages"]) for r in claude.state.requests)
