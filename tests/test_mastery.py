@@ -44,40 +44,42 @@ def catalog() -> Catalog:
 
 
 def test_one_fresh_confident_grade_is_shrunk_towards_the_prior():
-    # (1 × 0.5 + 1 × 1.0) / (1 + 1): one answer is worth as much as the prior.
+    # (0.5 × 0.5 + 1 × 1.0) / (0.5 + 1) = 1.25 / 1.5: the prior is worth half an answer.
+    # Certainty counts evidence alone, 1 / (1 + 1): one confident answer is half certain.
     topic = topic_mastery([_attempt("a-1", 100)], NOW)["a-1"]
-    assert topic == TopicMastery(note_id="a-1", mastery=0.75, certainty=0.5, attempts=1,
-                                 last_score=100, last_seen=NOW)
+    assert topic == TopicMastery(note_id="a-1", mastery=pytest.approx(5 / 6), certainty=0.5,
+                                 attempts=1, last_score=100, last_seen=NOW)
 
 
 def test_older_grades_count_less_with_a_21_day_half_life():
     attempts = [_attempt("a-1", 40, 1.0, days_ago=21, attempt_id=1),
                 _attempt("a-1", 90, 0.8, days_ago=0, attempt_id=2)]
     topic = topic_mastery(attempts, NOW)["a-1"]
-    # weights 1.0 × 0.5 (one half-life old) and 0.8: (0.5 + 0.5×0.4 + 0.8×0.9) / (1 + 1.3)
-    assert topic.mastery == pytest.approx(1.42 / 2.3)
-    assert topic.certainty == pytest.approx(1.3 / 2.3)
+    # weights 1.0 × 0.5 (one half-life old) and 0.8, prior 0.5 × 0.5:
+    # (0.25 + 0.5×0.4 + 0.8×0.9) / (0.5 + 1.3) = 1.17 / 1.8
+    assert topic.mastery == pytest.approx(0.65)
+    assert topic.certainty == pytest.approx(1.3 / 2.3)  # Σw / (1 + Σw)
     assert (topic.attempts, topic.last_score, topic.last_seen) == (2, 90, NOW)
     # The same two grades in the other order of time: the fresh 40 now dominates.
     swapped = [_attempt("a-1", 40, 1.0, days_ago=0, attempt_id=1),
                _attempt("a-1", 90, 0.8, days_ago=21, attempt_id=2)]
     assert topic_mastery(swapped, NOW)["a-1"].mastery == pytest.approx(
-        (0.5 + 0.4 + 0.4 * 0.9) / 2.4)
+        (0.25 + 0.4 + 0.4 * 0.9) / 1.9)  # weights 1.0 and 0.8 × 0.5
 
 
 def test_a_shorter_half_life_forgets_faster():
     attempts = [_attempt("a-1", 100, 1.0, days_ago=7)]
-    # 7 days at a 7-day half-life: weight 0.5 → (0.5 + 0.5) / 1.5
-    assert topic_mastery(attempts, NOW, half_life_days=7)["a-1"].mastery == pytest.approx(2 / 3)
+    # 7 days at a 7-day half-life: weight 0.5 → (0.25 + 0.5) / (0.5 + 0.5), certainty 0.5 / 1.5
+    assert topic_mastery(attempts, NOW, half_life_days=7)["a-1"].mastery == pytest.approx(0.75)
     assert topic_mastery(attempts, NOW, half_life_days=7)["a-1"].certainty == pytest.approx(1 / 3)
 
 
 def test_an_unsure_grade_moves_the_estimate_less():
     sure = topic_mastery([_attempt("a-1", 0, 1.0)], NOW)["a-1"]
     unsure = topic_mastery([_attempt("a-1", 0, 0.25)], NOW)["a-1"]
-    assert sure.mastery == pytest.approx(0.25)  # 0.5 / 2
-    assert unsure.mastery == pytest.approx(0.4)  # 0.5 / 1.25
-    assert unsure.certainty == pytest.approx(0.2)  # 0.25 / 1.25
+    assert sure.mastery == pytest.approx(1 / 6)  # 0.25 / (0.5 + 1)
+    assert unsure.mastery == pytest.approx(1 / 3)  # 0.25 / (0.5 + 0.25)
+    assert unsure.certainty == pytest.approx(0.2)  # 0.25 / (1 + 0.25)
 
 
 def test_only_graded_attempts_up_to_now_count():
@@ -87,7 +89,8 @@ def test_only_graded_attempts_up_to_now_count():
                 _attempt("a-2", None, None, attempt_id=4)]
     topics = topic_mastery(attempts, NOW)
     assert set(topics) == {"a-1"}
-    assert topics["a-1"].attempts == 1 and topics["a-1"].mastery == pytest.approx(0.65)
+    # (0.25 + 0.8) / 1.5
+    assert topics["a-1"].attempts == 1 and topics["a-1"].mastery == pytest.approx(0.7)
     with pytest.raises(ValueError):
         topic_mastery(attempts, NOW.replace(tzinfo=None))
 
@@ -96,12 +99,14 @@ def test_domains_count_unseen_topics_as_zero(catalog):
     topics = topic_mastery([_attempt("a-1", 100, 1.0, attempt_id=1),
                             _attempt("a-2", 50, 1.0, attempt_id=2)], NOW)
     domains = domain_mastery(topics, catalog)
-    assert domains["fundamentals"] == DomainMastery(domain="fundamentals", mastery=0.3125,
+    # a-1: 1.25 / 1.5 = 5/6, a-2: (0.25 + 0.5) / 1.5 = 1/2, a-3 and a-4 unseen: (5/6 + 1/2) / 4
+    assert domains["fundamentals"] == DomainMastery(domain="fundamentals",
+                                                    mastery=pytest.approx(1 / 3),
                                                     coverage=0.5, topics_seen=2, topics_total=4)
     assert domains["deep"] == DomainMastery(domain="deep", mastery=0.0, coverage=0.0,
                                             topics_seen=0, topics_total=2)
-    # (20 × 0.3125 + 30 × 0) / 50
-    assert readiness(domains, learner_weights(catalog, {})) == pytest.approx(12.5)
+    # 100 × (20 × 1/3 + 30 × 0) / 50
+    assert readiness(domains, learner_weights(catalog, {})) == pytest.approx(40 / 3)
 
 
 def test_readiness_reproduces_the_trackers_27_percent():
