@@ -118,19 +118,19 @@ class ClaudeEngine:
         return None
 
     async def make_question(self, note: Note, passages: Sequence[Passage],
-                            asked: Collection[str]) -> QuizQuestion:
+                            asked: Collection[str], about: str = "") -> QuizQuestion:
         """An unasked bank question; past the bank a fresh one from Claude; when Claude fails,
         the least recently asked bank question (`asked` ordered least recent first)."""
         fresh_bank = [q for q in note.questions if q.id not in asked]
         if fresh_bank:  # the bank is reviewed by people: use it first, generate beyond it
-            return await self.offline.make_question(note, passages, asked)
+            return await self.offline.make_question(note, passages, asked, about)
         user = prompts.render(
             "quiz", title=note.title, key_points=bullet(note.key_points),
             examples=bullet([q.prompt for q in note.questions]),
             asked=", ".join(sorted(asked)) or "none", passages=format_passages(passages))
         generated = await self._parse(self.model, "tutor_system", user, GeneratedQuestion)
         if generated is None:
-            return await self.offline.make_question(note, passages, asked)
+            return await self.offline.make_question(note, passages, asked, about)
         qid = f"gen-{secrets.token_hex(4)}"
         return QuizQuestion(note_id=note.id, question_id=qid, prompt=generated.prompt,
                             reference_answer=generated.reference_answer,

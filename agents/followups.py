@@ -11,6 +11,7 @@ from agents import router
 from agents.check import day_start, reviews_left
 from agents.nodes import _emit, regrade
 from agents.state import TurnContext, TutorState
+from knowledge.chunking import FRONT_MATTER_HEADINGS
 
 
 async def review_gate(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
@@ -65,8 +66,10 @@ async def _explain_last_gaps(runtime: Runtime[TurnContext], attempt_id: int | No
         return
     passages = []
     for gap in attempt.gaps:  # the note's best passage for each missed point, in order
-        hits = deps.retriever.search(gap, k=1, note_ids=[note.id])
-        passages.extend(hits[:1])
+        hits = deps.retriever.search(gap, k=3, note_ids=[note.id])
+        # Overview and alias chunks help retrieval but explain nothing: prefer body sections.
+        body = [h for h in hits if h.chunk.heading not in FRONT_MATTER_HEADINGS]
+        passages.extend((body or hits)[:1])
     async for piece in deps.engine.explain_gaps(note, attempt.gaps, attempt.answer, passages):
         _emit(runtime, "text", piece)
     _emit(runtime, "notice", "", sources=[note.id], end_of_text=True)

@@ -35,9 +35,10 @@ class TutorEngine(Protocol):
         ...
 
     async def make_question(self, note: Note, passages: Sequence[Passage],
-                            asked: Collection[str]) -> QuizQuestion:
+                            asked: Collection[str], about: str = "") -> QuizQuestion:
         """A quiz question on the note, avoiding question ids in `asked` where possible
-        (`asked` is ordered least recently asked first)."""
+        (`asked` is ordered least recently asked first) and preferring questions about
+        `about`, the topic as the learner named it."""
         ...
 
     async def grade(self, question: QuizQuestion, answer: str, note: Note | None,

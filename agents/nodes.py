@@ -263,7 +263,7 @@ async def pick_question(state: TutorState, runtime: Runtime[TurnContext]) -> dic
     # question of its topic has been asked.
     asked = asked_order(deps.store.learner_attempts(learner_id, note.id))
     passages = deps.retriever.search(note.title, k=3, note_ids=[note.id])
-    question = await deps.engine.make_question(note, passages, asked)
+    question = await deps.engine.make_question(note, passages, asked, about=state.topic_text)
     question = question.model_copy(update={"is_review": is_review})
     payload = question.model_dump()
     if reask:

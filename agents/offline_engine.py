@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import AsyncIterator, Collection, Sequence
 
 from agents.grading.offline import OfflineGrader
@@ -70,19 +71,26 @@ class OfflineEngine:
         for i, gap in enumerate(gaps):
             yield f"**{gap}**\n"
             if i < len(passages):
-                text = passages[i].chunk.text.strip()
+                # A chunk holds several paragraphs: show the one that speaks to this gap.
+                paragraphs = [p.strip() for p in passages[i].chunk.text.split("\n\n") if p.strip()]
+                words = _content_words(gap)
+                text = max(paragraphs, key=lambda p: len(words & _content_words(p)))
                 yield (text if len(text) <= 700 else text[:700].rsplit(" ", 1)[0] + " …") + "\n"
             yield "\n"
         yield f"(Source: {note.title}. Say \"quiz me on {note.title}\" to try again.)"
 
     async def make_question(self, note: Note, passages: Sequence[Passage],
-                            asked: Collection[str]) -> QuizQuestion:
-        """The easiest bank question not yet asked. Once all were asked, the least recently
-        asked comes back when `asked` is a sequence ordered least recent first; a set says
-        nothing about recency, so then one is drawn at random."""
+                            asked: Collection[str], about: str = "") -> QuizQuestion:
+        """The easiest bank question not yet asked — among them, those about `about` first
+        ("quiz me on dropout" lands on the regularization note: ask its dropout question).
+        Once all were asked, the least recently asked comes back when `asked` is a sequence
+        ordered least recent first; a set says nothing about recency, so then one is drawn at
+        random."""
         fresh = [q for q in note.questions if q.id not in asked]
         if fresh:
-            q = min(fresh, key=lambda q: _DIFFICULTY_ORDER[q.difficulty])
+            words = _content_words(about)
+            q = min(fresh, key=lambda q: (-len(words & _content_words(
+                q.prompt + " " + " ".join(q.key_points))), _DIFFICULTY_ORDER[q.difficulty]))
         elif isinstance(asked, Sequence):
             rank = {qid: i for i, qid in enumerate(asked)}
             q = min(note.questions, key=lambda q: rank.get(q.id, -1))
@@ -103,3 +111,12 @@ class OfflineEngine:
         """Reconsider a grade in the light of the learner's argument."""
         return self.grader.reconsider(question.prompt, question.reference_answer,
                                       question.key_points, answer, previous, argument)
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = {"the", "a", "an", "of", "in", "on", "and", "or", "to", "for", "is", "me", "vs"}
+
+
+def _content_words(text: str) -> set[str]:
+    """Lower-case words of 3+ letters (a crude stem: the first six), minus filler words."""
+    return {w[:6] for w in _WORD.findall(text.lower()) if len(w) >= 3 and w not in _STOP}

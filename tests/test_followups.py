@@ -71,3 +71,11 @@ async def test_progress_reports_readiness(open_test_tutor):
         rows = {d["id"]: d for d in progress.data["overview"]["domains"]}
         assert rows["deep-learning"]["topics_seen"] == 1
         assert rows["nlp"]["status"] == "Not started"
+
+
+async def test_a_named_subtopic_picks_the_matching_bank_question(open_test_tutor):
+    async with open_test_tutor() as tutor:
+        events = await _events(tutor, "quiz me on dropout")
+        question = next(e for e in events if e.kind == "question")
+        assert question.data["note_id"] == "regularization"
+        assert "dropout" in question.text.lower()
