@@ -62,45 +62,43 @@ class ClaudeEngine:
             async for text in stream.text_stream:
                 yield text
 
-    async def teach(self, note: Note, passages: Sequence[Passage],
-                    request: str) -> AsyncIterator[str]:
+    async def _stream_or(self, user: str, what: str, fallback: AsyncIterator[str],
+                         notice: str = "") -> AsyncIterator[str]:
+        """Stream Claude's reply to `user`; if the API fails, `notice` and then `fallback`."""
+        try:
+            async for text in self._stream(user):
+                yield text
+        except anthropic.APIError as exc:
+            log.warning("%s via Claude failed (%s); using the offline engine", what,
+                        type(exc).__name__)
+            if notice:
+                yield notice
+            async for text in fallback:
+                yield text
+
+    def teach(self, note: Note, passages: Sequence[Passage],
+              request: str) -> AsyncIterator[str]:
         """Stream Claude's explanation; falls back to the offline text if the API fails."""
         user = prompts.render("teach", request=request, title=note.title,
                               passages=format_passages(passages))
-        try:
-            async for text in self._stream(user):
-                yield text
-        except anthropic.APIError as exc:
-            log.warning("teach via Claude failed (%s); using the note", type(exc).__name__)
-            yield "(Claude is unavailable right now, so here is the note itself.)\n\n"
-            async for text in self.offline.teach(note, passages, request):
-                yield text
+        return self._stream_or(user, "teach", self.offline.teach(note, passages, request),
+                               "(Claude is unavailable right now, so here is the note "
+                               "itself.)\n\n")
 
-    async def answer(self, question: str, passages: Sequence[Passage]) -> AsyncIterator[str]:
+    def answer(self, question: str, passages: Sequence[Passage]) -> AsyncIterator[str]:
         """Stream an answer grounded in the passages."""
         user = prompts.render("answer", question=question, passages=format_passages(passages))
-        try:
-            async for text in self._stream(user):
-                yield text
-        except anthropic.APIError as exc:
-            log.warning("answer via Claude failed (%s)", type(exc).__name__)
-            async for text in self.offline.answer(question, passages):
-                yield text
+        return self._stream_or(user, "answer", self.offline.answer(question, passages))
 
-    async def explain_gaps(self, note: Note, gaps: Sequence[str], answer: str,
-                           passages: Sequence[Passage]) -> AsyncIterator[str]:
+    def explain_gaps(self, note: Note, gaps: Sequence[str], answer: str,
+                     passages: Sequence[Passage]) -> AsyncIterator[str]:
         """Stream Claude's explanation of the missed points; the note's passages if it fails."""
         nonce = secrets.token_hex(6)  # an unguessable fence: the answer cannot close it early
         user = prompts.render("explain_gaps", title=note.title, gaps=bullet(gaps),
                               answer=answer.replace(f"answer-{nonce}", "answer"), nonce=nonce,
                               passages=format_passages(passages))
-        try:
-            async for text in self._stream(user):
-                yield text
-        except anthropic.APIError as exc:
-            log.warning("explain_gaps via Claude failed (%s)", type(exc).__name__)
-            async for text in self.offline.explain_gaps(note, gaps, answer, passages):
-                yield text
+        return self._stream_or(user, "explain_gaps",
+                               self.offline.explain_gaps(note, gaps, answer, passages))
 
     async def _parse(self, model: str, system: str, user: str, schema: type[pydantic.BaseModel]):
         """One structured call, retried; returns None when every attempt failed."""

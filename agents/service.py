@@ -49,7 +49,7 @@ class Tutor:
             if checkpointer is not None:
                 await checkpointer.adelete_thread(self._config(learner_id)["configurable"]
                                                   ["thread_id"])
-            notes = getattr(self.deps.retriever, "learner_notes", None)
+            notes = self.deps.retriever.learner_notes
             if notes is not None:
                 notes.forget(str(learner_id))
             self.deps.store.forget_learner(learner_id)

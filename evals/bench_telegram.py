@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from bot.settings import Settings
-from bot.telegram.app import build_application
+from bot.telegram.app import build_application, polling_in_loop
 from bot.wiring import open_tutor
 from evals.common import EVAL_INDEX_DIR, embedder, knowledge
 from tests.fakes.telegram_server import FakeTelegramServer
@@ -60,20 +60,11 @@ async def quiz_turns() -> dict[str, list[float]]:
                                                "anthropic_api_key": None})
         app = build_application(settings, lambda: open_tutor(settings, embedder=embedder(),
                                                              progress=False))
-        await app.initialize()
-        await app.post_init(app)
-        await app.start()
-        await app.updater.start_polling(poll_interval=0, timeout=1)
-        try:
+        async with polling_in_loop(app, timeout=1):
             await _reply_after(tg, "/help", "Commands")  # warm-up: first-call costs
             for topic, answer in TURNS:
                 timings["question"].append(await _reply_after(tg, f"/quiz {topic}", "Question"))
                 timings["grade"].append(await _reply_after(tg, answer, "Score"))
-        finally:
-            await app.updater.stop()
-            await app.stop()
-            await app.shutdown()
-            await app.post_shutdown(app)
     return timings
 
 

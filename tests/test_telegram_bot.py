@@ -10,7 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.settings import Settings
-from bot.telegram.app import build_application
+from bot.telegram.app import build_application, polling_in_loop
 from bot.telegram.front import COMMANDS, DISPUTE_PROMPT
 from bot.wiring import open_tutor
 from tests.fakes.anthropic_server import FakeAnthropicServer
@@ -39,19 +39,8 @@ async def running(settings: Settings, clock, embedder):
     """The bot as `tutor telegram` runs it, with post_init/post_shutdown, on the fake server."""
     app = build_application(settings, lambda: open_tutor(settings, clock=clock,
                                                          embedder=embedder, progress=False))
-    # The order run_polling uses: the tutor opens before updates flow and closes after the
-    # last update's handler has finished.
-    await app.initialize()
-    await app.post_init(app)
-    await app.start()
-    await app.updater.start_polling(poll_interval=0, timeout=1)
-    try:
-        yield app
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
-        await app.post_shutdown(app)
+    async with polling_in_loop(app, timeout=1) as running_app:
+        yield running_app
 
 
 def texts(messages) -> list[str]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from urllib.parse import urlparse
 
@@ -36,6 +37,26 @@ def build_application(settings: Settings,
            .build())
     front.register(app)
     return app
+
+
+@contextlib.asynccontextmanager
+async def polling_in_loop(app: Application, timeout: float = 10.0) -> AsyncIterator[Application]:
+    """Run `app` with long polling inside an already running event loop (tests, benchmarks), in
+    run_polling's order: the tutor opens before updates flow and closes after the last
+    update's handler has finished."""
+    await app.initialize()
+    if app.post_init:
+        await app.post_init(app)
+    await app.start()
+    await app.updater.start_polling(poll_interval=0, timeout=timeout)
+    try:
+        yield app
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+        if app.post_shutdown:
+            await app.post_shutdown(app)
 
 
 def run(settings: Settings, tutor_factory: Callable[[], AbstractAsyncContextManager[Tutor]]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 
 LIMIT = 4096
 # Room for the tags a chunk gains when its Markdown becomes HTML, and a safety margin:
@@ -31,36 +32,30 @@ def markdown_to_html(text: str) -> str:
     Code fences become <pre>, `code` becomes <code>, **bold** and # headings become <b>.
     Everything else is escaped, so stray `<`, `&` or `_` in formulas and code stay literal.
     """
-    pieces: list[str] = []
-    last = 0
-    for fence in _FENCE.finditer(text):
-        pieces.append(_inline(text[last:fence.start()]))
-        pieces.append(f"<pre>{escape(fence.group(1).rstrip())}</pre>")
-        last = fence.end()
-    pieces.append(_inline(text[last:]))
-    return "".join(pieces)
+    return _tag_matches(_FENCE, text, "pre", _inline, strip=True)
 
 
 def _inline(text: str) -> str:
-    out: list[str] = []
-    last = 0
-    for code in _CODE.finditer(text):
-        out.append(_bold(text[last:code.start()]))
-        out.append(f"<code>{escape(code.group(1))}</code>")
-        last = code.end()
-    out.append(_bold(text[last:]))
-    return "".join(out)
+    return _tag_matches(_CODE, text, "code", _bold)
 
 
 def _bold(text: str) -> str:
     text = _HEADING.sub(lambda m: f"**{m.group(1).strip()}**", text)
+    return _tag_matches(_BOLD, text, "b", escape)
+
+
+def _tag_matches(pattern: re.Pattern[str], text: str, tag: str,
+                 between: Callable[[str], str], strip: bool = False) -> str:
+    """Wrap each match's first group (escaped) in <tag>; render the text between with
+    `between`. Tags are only ever written here, whole, so the result is always balanced."""
     out: list[str] = []
     last = 0
-    for match in _BOLD.finditer(text):
-        out.append(escape(text[last:match.start()]))
-        out.append(f"<b>{escape(match.group(1))}</b>")
+    for match in pattern.finditer(text):
+        inner = match.group(1).rstrip() if strip else match.group(1)
+        out.append(between(text[last:match.start()]))
+        out.append(f"<{tag}>{escape(inner)}</{tag}>")
         last = match.end()
-    out.append(escape(text[last:]))
+    out.append(between(text[last:]))
     return "".join(out)
 
 

@@ -232,7 +232,7 @@ class TelegramFront:
         readiness = await asyncio.to_thread(readiness_chart, overview)
         trend = await asyncio.to_thread(score_trend_chart, attempts)
         text = f"<pre>{escape(event.text)}</pre>"
-        return [*renderer.feed(Event(kind="notice")), Outgoing(text, photo=readiness),
+        return [*renderer.finish(), Outgoing(text, photo=readiness),
                 Outgoing("<i>Your scores over time</i>", photo=trend)]
 
     # -- commands -----------------------------------------------------------------------------
