@@ -12,6 +12,7 @@ from state.store import AttemptView
 
 CHECK_SIZE = 10
 REVIEW_SHARE = 0.3
+PER_TOPIC = 3  # most questions on one of today's topics in a check (the seeds asked 2–3)
 WEAK_PREREQUISITE = 60  # a prerequisite last scored below this is taught before what needs it
 
 # Same-session re-asks. Long-term schedulers only act across days, so a topic failed now would
@@ -41,33 +42,56 @@ def new_topic_order(catalog: Catalog, weights: Mapping[str, float],
 
 
 def compose_check(catalog: Catalog, weights: Mapping[str, float], last_scores: Mapping[str, float],
-                  due: Sequence[str], current: str | None,
+                  due: Sequence[str], current: Sequence[str] | str | None = (),
                   size: int = CHECK_SIZE) -> list[tuple[str, bool]]:
-    """(note id, is_review) for each question of a check: new or current topics, then reviews.
+    """(note id, is_review) for each question of a check: today's topics, new ones, reviews.
 
-    `last_scores` holds the latest score per topic the learner has answered; `due` the topics
-    due for review, most overdue first; `current` the topic being studied now.
+    The learner's protocol: about 70% of a check is on the day's content and 30% on due
+    reviews ("10 questions: 7 Day 7 content, 3 review"). The day's content is the topics being
+    studied now (`current`, in the order they were studied), and each gets several questions —
+    up to PER_TOPIC, never more than the topic has, handed out one round at a time so that two
+    questions on one topic are apart — because one question samples a topic too thinly to tell
+    whether it was understood. Slots left over go to the most useful unseen topics, one
+    question each, so a check without study today is a placement check over new topics.
+
+    Args:
+        catalog: the curriculum.
+        weights: domain weights (the learner's, focus included) for choosing new topics.
+        last_scores: the latest score per topic the learner has answered; a prerequisite
+            last scored below WEAK_PREREQUISITE (or never) is asked before what needs it.
+        due: topics due for review, most overdue first (already within the daily cap).
+        current: the topics studied now, oldest first (a single id is accepted).
+        size: questions in the check.
     """
+    if isinstance(current, str):
+        current = [current]
+    current = list(dict.fromkeys(c for c in current or () if c in catalog.by_id))
     reviews = [n for n in due if n in catalog.by_id][: round(size * REVIEW_SHARE)]
+    slots = size - len(reviews)
     planned: list[str] = []
 
     def plan(note_id: str) -> None:
         # A weak or never-seen prerequisite comes first (one level is enough per check).
         for pre in catalog.note(note_id).prerequisites:
             weak = last_scores.get(pre, 0.0) < WEAK_PREREQUISITE
-            if weak and pre not in planned and pre not in reviews and len(planned) < size:
+            if weak and pre not in planned and pre not in reviews and len(planned) < slots:
                 planned.append(pre)
-        if note_id not in planned and note_id not in reviews and len(planned) < size:
+        if note_id not in planned and len(planned) < slots:
             planned.append(note_id)
 
-    if current and current in catalog.by_id:
-        plan(current)
+    today = [c for c in current if c not in reviews]
+    for round_ in range(PER_TOPIC):
+        for note_id in today:
+            if round_ == 0:
+                plan(note_id)
+            elif (planned.count(note_id) == round_ and len(planned) < slots
+                  and round_ < len(catalog.note(note_id).questions)):
+                planned.append(note_id)
     for note in new_topic_order(catalog, weights, set(last_scores) | set(planned)):
-        if len(planned) >= size - len(reviews):
+        if len(planned) >= slots:
             break
         plan(note.id)
-    new = planned[: size - len(reviews)]
-    return [(n, False) for n in new] + [(n, True) for n in reviews]
+    return [(n, False) for n in planned] + [(n, True) for n in reviews]
 
 
 def pending_reasks(session_attempts: Sequence[AttemptView]) -> dict[str, int]:

@@ -98,7 +98,14 @@ async def teach(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
     async for piece in deps.engine.teach(note, passages, state.message):
         _emit(runtime, "text", piece)
     _emit(runtime, "notice", "", sources=[note.id], end_of_text=True)
-    return {"current_topic": note.id}
+    today = day_start(deps.clock()).date().isoformat()
+    studied = [n for n in _studied_today(state, today) if n != note.id]
+    return {"current_topic": note.id, "studied": [*studied, note.id], "studied_on": today}
+
+
+def _studied_today(state: TutorState, today: str) -> list[str]:
+    """The topics taught today, oldest first (yesterday's list does not carry over)."""
+    return list(state.studied) if state.studied_on == today else []
 
 
 async def respond(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
@@ -206,7 +213,7 @@ def _choose_topic(state: TutorState, deps: Deps,
 
 
 async def plan_check(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
-    """Plan a knowledge check: ~10 questions, ~70% new or current topics, ~30% due reviews."""
+    """Plan a knowledge check: ~10 questions, ~70% on today's topics and new ones, ~30% reviews."""
     deps, learner_id = runtime.context.deps, runtime.context.learner_id
     last_scores = {a.note_id: a.score for a in deps.store.learner_attempts(learner_id)
                    if a.score is not None}
@@ -216,7 +223,10 @@ async def plan_check(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
     left = reviews_left(deps.daily_review_cap,
                         deps.store.review_attempts_since(learner_id, day_start(now)))
     weights = domain_weights(deps, learner_id, with_focus=True)
-    plan = compose_check(deps.catalog, weights, last_scores, due[:left], state.current_topic)
+    # The day's content: what was taught today, then the topic being worked on now.
+    today = [*_studied_today(state, day_start(now).date().isoformat()), state.current_topic]
+    plan = compose_check(deps.catalog, weights, last_scores, due[:left],
+                         [n for n in today if n])
     if not plan:
         _emit(runtime, "notice", "Nothing to check yet — say \"teach me <topic>\" first.")
         return {"queue": [], "check_total": 0}
@@ -228,7 +238,7 @@ async def plan_check(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
     _emit(runtime, "notice", f"Knowledge check: {len(plan)} questions — {len(plan) - reviews} "
           f"new, {reviews} review. Answer each in your own words; \"skip\" moves on.{capped}")
     return {"queue": [{"note_id": n, "is_review": r} for n, r in plan],
-            "check_total": len(plan), "topic_text": ""}
+            "check_total": len(plan), "check_asked": [], "topic_text": ""}
 
 
 async def pick_question(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
@@ -262,8 +272,14 @@ async def pick_question(state: TutorState, runtime: Runtime[TurnContext]) -> dic
     # Least recently asked first, across sessions: a question comes back only once every
     # question of its topic has been asked.
     asked = asked_order(deps.store.learner_attempts(learner_id, note.id))
+    in_check = []
+    if "queue" in update:  # this check's earlier questions count as the most recent
+        in_check = [k.split(":", 1)[1] for k in state.check_asked if k.startswith(f"{note.id}:")]
+        asked = [q for q in asked if q not in in_check] + in_check
     passages = deps.retriever.search(note.title, k=3, note_ids=[note.id])
     question = await deps.engine.make_question(note, passages, asked, about=state.topic_text)
+    if "queue" in update:
+        update["check_asked"] = [*state.check_asked, f"{note.id}:{question.question_id}"]
     question = question.model_copy(update={"is_review": is_review})
     payload = question.model_dump()
     if reask:
@@ -384,9 +400,10 @@ async def grade(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
     update = {"question": None, "answer": "", "last_attempt_id": state.attempt_id}
     if state.queue and result.score < REASK_BELOW and not state.question.get("reask"):
         # A failed topic of a knowledge check comes back at the end of the check: after the
-        # questions still planned (never straight away), and only once per session.
+        # questions still planned (never straight away), and only once per session. A topic
+        # the check still has a question on gets that one as its second go, not an extra.
         session = deps.store.session_attempts(deps.store.attempt(state.attempt_id).session_id)
-        queued = {item["note_id"] for item in state.queue if item.get("reask")}
+        queued = {item["note_id"] for item in state.queue}
         if question.note_id in pending_reasks(session) and question.note_id not in queued:
             update["queue"] = [*state.queue, {"note_id": question.note_id, "is_review": False,
                                               "reask": True}]

@@ -26,6 +26,10 @@ class TutorState:
     """The topic as the learner named it, before resolution."""
     current_topic: str | None = None
     """Note id most recently taught or quizzed; "quiz me" without a topic continues it."""
+    studied: list[str] = field(default_factory=list)
+    """Note ids taught on `studied_on`, oldest first: the day's content a knowledge check asks."""
+    studied_on: str = ""
+    """The UTC date (ISO) `studied` belongs to; another day starts an empty list."""
     question: dict | None = None
     """The pending QuizQuestion (as a dict) while waiting for an answer."""
     answer: str = ""
@@ -38,6 +42,9 @@ class TutorState:
     """Questions still to come in a knowledge check: {"note_id", "is_review"} each."""
     check_total: int = 0
     """Size of the knowledge check in progress (0 when none)."""
+    check_asked: list[str] = field(default_factory=list)
+    """"note_id:question_id" of every question the check in progress has asked, answered or
+    skipped: a skipped question is not in the store, and must not come straight back."""
 
 
 @dataclass(frozen=True)

@@ -104,7 +104,12 @@ def build_summary(attempts: Sequence[AttemptView], catalog: Catalog,
             for i, a in enumerate(attempts, 1)]
     graded = [r for r in rows if r.score is not None]
     due = {c.note_id: c.due_at for c in cards}
-    strengths = sorted({r.topic for r in graded if r.score >= 90})
+    # A strength is a topic answered well every time this session: with two or three questions
+    # on a topic, one 95 next to a 50 is a gap in the topic, not a strength.
+    by_topic: dict[str, list[float]] = {}
+    for r in graded:
+        by_topic.setdefault(r.topic, []).append(r.score)
+    strengths = sorted(t for t, scores in by_topic.items() if min(scores) >= 90)
     gaps: list[str] = []
     for r in graded:
         for g in r.gaps:

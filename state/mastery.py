@@ -21,9 +21,11 @@ topics backed by one or two grades — the ones FSRS spaces out because they wen
 the middle.) Also tried on the simulated learners (`evals.simulation`, two seeds) and not
 adopted: shrinking towards the learner's own average instead of 0.5 (empirical Bayes) was
 within ±0.02 of this with FSRS and up to 0.04 worse with SM-2; scaling by the FSRS card's
-current retrievability was up to 0.07 worse. No prior at all ranks FSRS topics only slightly
-better still (ρ ≈ 0.77–0.79 after 30 questions) and SM-2's worse: what limits the ranking is
-mostly the single noisy grade behind a topic the scheduler rarely asks again.
+current retrievability was up to 0.07 worse. No prior at all ranked FSRS topics only slightly
+better still (ρ ≈ 0.77–0.79 after 30 questions) and SM-2's worse: what limited the ranking was
+the single noisy grade behind a topic the scheduler rarely asks again. That was fixed where it
+arose, in the check (`agents/check.py`): the day's topics get two or three questions each, as
+in the seeds' protocol, and ρ after 30 questions rose to about 0.86 with this same estimator.
 
 Certainty is a plain measure of how much evidence there is, on the scale the reports' words
 use: 0.5 for one fresh, confident grade (CERTAIN_AT_HALF), 0.75 for three; it is kept apart

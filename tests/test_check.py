@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from agents.check import (
+    PER_TOPIC,
     REASK_BELOW,
     asked_order,
     compose_check,
@@ -18,6 +19,7 @@ from agents.check import (
 from agents.grading.offline import OfflineGrader
 from agents.offline_engine import OfflineEngine
 from bot.render_text import render_event
+from knowledge.catalog import Catalog
 from state.store import AttemptView, Store
 
 
@@ -35,9 +37,37 @@ def test_composition_mixes_new_and_review(knowledge):
     assert len(plan) == 10
     new = [n for n, review in plan if not review]
     assert [n for n, review in plan if review] == due[:3]
-    assert len(new) == 7 and len(set(new)) == 7
-    assert "normalization" in new  # the topic being studied now is part of today's check
+    assert len(new) == 7
+    # The topic studied now gets several questions (as many as PER_TOPIC, the seeds' 2–3);
+    # the other slots go to distinct new topics, its unseen prerequisite first.
+    assert new.count("normalization") == PER_TOPIC
+    others = [n for n in new if n != "normalization"]
+    assert len(set(others)) == len(others) == 7 - PER_TOPIC
+    assert new[0] == "backpropagation"  # normalization's prerequisite, never answered
     assert not set(new) & set(due)
+
+
+def test_todays_topics_share_the_new_slots_in_rounds(knowledge):
+    catalog = knowledge.catalog
+    weights = {d.id: d.weight for d in catalog.domains}
+    studied = ["gradient-descent", "k-means", "optimizers"]
+    seen = {n: 90.0 for n in [*studied, "backpropagation"]}
+    plan = compose_check(catalog, weights, seen, ["bias-variance"], studied)
+    new = [n for n, review in plan if not review]
+    assert len(plan) == 10 and [n for n, r in plan if r] == ["bias-variance"]
+    # 9 slots: three rounds over the three topics, in the order they were studied, so two
+    # questions on one topic are never back to back.
+    assert new == studied * 3
+    # A topic never gets more questions than it has, nor more than PER_TOPIC; a topic due for
+    # review is asked as a review only; what is left goes to new topics.
+    short = Catalog(domains=catalog.domains, notes=[
+        n.model_copy(update={"questions": n.questions[:1]}) if n.id == "gradient-descent" else n
+        for n in catalog.notes])
+    plan = compose_check(short, weights, seen, ["k-means"], studied)
+    new = [n for n, review in plan if not review]
+    assert new.count("gradient-descent") == 1 and new.count("optimizers") == PER_TOPIC
+    assert "k-means" not in new and len(new) == 9
+    assert len(set(new)) == 9 - PER_TOPIC - 1 + 2  # five new topics fill the rest
 
 
 def test_weak_prerequisite_comes_first(knowledge):
@@ -114,6 +144,29 @@ async def test_check_runs_question_after_question(open_test_tutor, clock):
         after = [e async for e in tutor.send("cli:ann", "quiz me on dropout")]
         question = next(e for e in after if e.kind == "question")
         assert "position" not in question.data
+
+
+async def test_check_asks_what_was_taught_today(open_test_tutor, clock):
+    async with open_test_tutor() as tutor:
+        for topic in ("k-means", "gradient descent"):
+            [e async for e in tutor.send("cli:ann", f"teach me {topic}")]
+        asked = []
+        events = [e async for e in tutor.send("cli:ann", "/check")]
+        for _ in range(6):
+            question = next(e for e in events if e.kind == "question").data
+            asked.append((question["note_id"], question["question_id"]))
+            events = [e async for e in tutor.send("cli:ann", "skip")]
+        # Today's two topics, three questions each, alternating, never the same question twice.
+        assert [n for n, _ in asked] == ["k-means", "gradient-descent"] * 3
+        assert len(set(asked)) == 6
+        [e async for e in tutor.send("cli:ann", "summary")]
+        clock.advance(days=1)  # yesterday's lessons are not today's content
+        events = [e async for e in tutor.send("cli:ann", "/check")]
+        plan = [next(e for e in events if e.kind == "question").data["note_id"]]
+        for _ in range(5):
+            events = [e async for e in tutor.send("cli:ann", "skip")]
+            plan.append(next(e for e in events if e.kind == "question").data["note_id"])
+        assert "k-means" not in plan
 
 
 def test_store_counts_review_answers_since_midnight(tmp_path):

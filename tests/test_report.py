@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from PIL import Image
 
-from agents.summary import summarize_session
+from agents.summary import build_summary, summarize_session
 from bot.render_text import render_summary
 from knowledge.catalog import Catalog, load_catalog, load_domains
 from state.charts import readiness_chart, score_trend_chart
@@ -23,7 +23,7 @@ from state.report import (
     session_history,
     topics_mastered,
 )
-from state.store import Store
+from state.store import AttemptView, Store
 from tests.conftest import FakeClock
 
 # A small curriculum cut from the real one: three answered domains and one untouched topic.
@@ -274,6 +274,24 @@ def test_session_summary_adds_retention_improvements_and_corrections(seeded):
     assert "Reviews of 2026-03-02 (1 day ago) (Q1, Q3): 84%" in text
     assert "regraded from 55%" in text and "was 60%" in text
     assert "Grades corrected:" in text and "Improved:" in text
+
+
+def test_a_strength_is_a_topic_answered_well_every_time():
+    catalog = mini_catalog()
+    topics = [n.id for n in catalog.notes][:2]
+
+    def attempt(i, note_id, score):
+        return AttemptView(id=i, session_id=1, note_id=note_id, question_id=f"q{i}",
+                           question="Q?", answer="A", is_review=False, status="graded",
+                           score=score, confidence=0.9, answered_at=START)
+
+    # Two questions on each topic: the first topic 95 and 50, the second 92 and 98.
+    summary = build_summary([attempt(1, topics[0], 95), attempt(2, topics[1], 92),
+                             attempt(3, topics[0], 50), attempt(4, topics[1], 98)],
+                            catalog, [], START)
+    titles = {n.id: n.title for n in catalog.notes}
+    assert summary.strengths == [titles[topics[1]]]
+    assert [t for t, _ in summary.weak_items] == [titles[topics[0]]]
 
 
 def _png(data: bytes) -> Image.Image:
