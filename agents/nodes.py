@@ -224,9 +224,9 @@ async def plan_check(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
                         deps.store.review_attempts_since(learner_id, day_start(now)))
     weights = domain_weights(deps, learner_id, with_focus=True)
     # The day's content: what was taught today, then the topic being worked on now.
-    today = [*_studied_today(state, day_start(now).date().isoformat()), state.current_topic]
-    plan = compose_check(deps.catalog, weights, last_scores, due[:left],
-                         [n for n in today if n])
+    today = [n for n in (*_studied_today(state, day_start(now).date().isoformat()),
+                         state.current_topic) if n]
+    plan = compose_check(deps.catalog, weights, last_scores, due[:left], today)
     if not plan:
         _emit(runtime, "notice", "Nothing to check yet — say \"teach me <topic>\" first.")
         return {"queue": [], "check_total": 0}
@@ -235,8 +235,11 @@ async def plan_check(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
     if len(due) > reviews and reviews == left:  # the cap, not the plan, held reviews back
         capped = (f" Today's review cap ({deps.daily_review_cap}) is reached, so the other due "
                   "reviews wait until tomorrow and new topics take their place.")
-    _emit(runtime, "notice", f"Knowledge check: {len(plan)} questions — {len(plan) - reviews} "
-          f"new, {reviews} review. Answer each in your own words; \"skip\" moves on.{capped}")
+    on_today = sum(1 for n, r in plan if not r and n in today)
+    parts = [f"{on_today} on what you're studying"] if on_today else []
+    parts += [f"{len(plan) - reviews - on_today} new", f"{reviews} review"]
+    _emit(runtime, "notice", f"Knowledge check: {len(plan)} questions — {', '.join(parts)}. "
+          f"Answer each in your own words; \"skip\" moves on.{capped}")
     return {"queue": [{"note_id": n, "is_review": r} for n, r in plan],
             "check_total": len(plan), "check_asked": [], "topic_text": ""}
 

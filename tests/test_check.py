@@ -152,6 +152,7 @@ async def test_check_asks_what_was_taught_today(open_test_tutor, clock):
             [e async for e in tutor.send("cli:ann", f"teach me {topic}")]
         asked = []
         events = [e async for e in tutor.send("cli:ann", "/check")]
+        assert "10 questions — 6 on what you're studying, 4 new, 0 review" in events[0].text
         for _ in range(6):
             question = next(e for e in events if e.kind == "question").data
             asked.append((question["note_id"], question["question_id"]))

@@ -90,9 +90,10 @@ async def test_daily_review_cap_stops_reviews_and_resets_next_day(open_test_tuto
         capped = await _send(tutor, "quiz me")  # the cap + 1-th: no review
         assert not _question(capped)["is_review"]
         assert any("today's 2 review questions" in e.text for e in capped)
-        check = await _send(tutor, "/check")  # leaves the pending question; new topics only
+        check = await _send(tutor, "/check")  # leaves the pending question; no reviews
         start = next(e for e in check if "Knowledge check" in e.text)
-        assert "10 new, 0 review" in start.text and "review cap (2) is reached" in start.text
+        assert "3 on what you're studying, 7 new, 0 review" in start.text
+        assert "review cap (2) is reached" in start.text
         clock.advance(days=1)  # a new UTC day: reviews again
         await _send(tutor, "summary")  # ends the check
         assert _question(await _send(tutor, "quiz me"))["is_review"]
