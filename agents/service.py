@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from langgraph.types import Command
 
 from agents.events import Event
+from agents.late_grading import grade_saved_answers
 from agents.state import Deps, TurnContext
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,7 @@ class Tutor:
         self.graph = graph
         self.max_chars = max_chars
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._late_tried: set[int] = set()  # ungraded answers already retried in this run
 
     def _config(self, learner_id: int) -> dict:
         return {"configurable": {"thread_id": f"learner:{learner_id}"}}
@@ -73,6 +75,9 @@ class Tutor:
                 async for event in self._run(None, config, context):
                     yield event
                 snapshot = await self.graph.aget_state(config)
+            # Answers whose grading failed earlier are graded now, before the new message.
+            for event in await grade_saved_answers(self.deps, learner_id, self._late_tried):
+                yield event
             if snapshot.interrupts:
                 payload: object = Command(resume=text)
             elif not text:
