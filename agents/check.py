@@ -5,7 +5,7 @@ which a topic's questions come back."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from knowledge.catalog import Catalog, Note
 from state.store import AttemptView
@@ -13,6 +13,11 @@ from state.store import AttemptView
 CHECK_SIZE = 10
 REVIEW_SHARE = 0.3
 PER_TOPIC = 3  # most questions on one of today's topics in a check (the seeds asked 2–3)
+# How long a lesson counts as the day's content for a knowledge check. A rolling window rather
+# than a calendar day: the learner's day does not end at UTC midnight (an evening lesson in
+# California and its check two hours later straddle it), and half a day covers a study block
+# with a break in it without reaching back to yesterday's lessons.
+STUDY_WINDOW = timedelta(hours=12)
 WEAK_PREREQUISITE = 60  # a prerequisite last scored below this is taught before what needs it
 
 # Same-session re-asks. Long-term schedulers only act across days, so a topic failed now would

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime
 from typing import Literal
 
 from langgraph.runtime import Runtime
@@ -13,6 +14,7 @@ from agents import router
 from agents.check import (
     REASK_BELOW,
     REASK_GAP,
+    STUDY_WINDOW,
     asked_order,
     compose_check,
     day_start,
@@ -98,14 +100,16 @@ async def teach(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
     async for piece in deps.engine.teach(note, passages, state.message):
         _emit(runtime, "text", piece)
     _emit(runtime, "notice", "", sources=[note.id], end_of_text=True)
-    today = day_start(deps.clock()).date().isoformat()
-    studied = [n for n in _studied_today(state, today) if n != note.id]
-    return {"current_topic": note.id, "studied": [*studied, note.id], "studied_on": today}
+    now = deps.clock()
+    studied = {n: at for n, at in state.studied.items()
+               if n != note.id and n in _studied_recently(state, now)}
+    return {"current_topic": note.id, "studied": {**studied, note.id: now.isoformat()}}
 
 
-def _studied_today(state: TutorState, today: str) -> list[str]:
-    """The topics taught today, oldest first (yesterday's list does not carry over)."""
-    return list(state.studied) if state.studied_on == today else []
+def _studied_recently(state: TutorState, now: datetime) -> list[str]:
+    """The topics taught within STUDY_WINDOW of `now`, oldest first."""
+    return [n for n, at in state.studied.items()
+            if now - datetime.fromisoformat(at) <= STUDY_WINDOW]
 
 
 async def respond(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
@@ -224,8 +228,7 @@ async def plan_check(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
                         deps.store.review_attempts_since(learner_id, day_start(now)))
     weights = domain_weights(deps, learner_id, with_focus=True)
     # The day's content: what was taught today, then the topic being worked on now.
-    today = [n for n in (*_studied_today(state, day_start(now).date().isoformat()),
-                         state.current_topic) if n]
+    today = [n for n in (*_studied_recently(state, now), state.current_topic) if n]
     plan = compose_check(deps.catalog, weights, last_scores, due[:left], today)
     if not plan:
         _emit(runtime, "notice", "Nothing to check yet — say \"teach me <topic>\" first.")

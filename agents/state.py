@@ -26,10 +26,9 @@ class TutorState:
     """The topic as the learner named it, before resolution."""
     current_topic: str | None = None
     """Note id most recently taught or quizzed; "quiz me" without a topic continues it."""
-    studied: list[str] = field(default_factory=list)
-    """Note ids taught on `studied_on`, oldest first: the day's content a knowledge check asks."""
-    studied_on: str = ""
-    """The UTC date (ISO) `studied` belongs to; another day starts an empty list."""
+    studied: dict[str, str] = field(default_factory=dict)
+    """Note id → when it was last taught (ISO time), oldest first: those taught within
+    STUDY_WINDOW are the day's content a knowledge check asks about."""
     question: dict | None = None
     """The pending QuizQuestion (as a dict) while waiting for an answer."""
     answer: str = ""

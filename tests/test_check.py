@@ -151,6 +151,7 @@ async def test_check_asks_what_was_taught_today(open_test_tutor, clock):
         for topic in ("k-means", "gradient descent"):
             [e async for e in tutor.send("cli:ann", f"teach me {topic}")]
         asked = []
+        clock.advance(hours=11)  # a break, even across midnight, still leaves them today's
         events = [e async for e in tutor.send("cli:ann", "/check")]
         assert "10 questions — 6 on what you're studying, 4 new, 0 review" in events[0].text
         for _ in range(6):
@@ -161,7 +162,7 @@ async def test_check_asks_what_was_taught_today(open_test_tutor, clock):
         assert [n for n, _ in asked] == ["k-means", "gradient-descent"] * 3
         assert len(set(asked)) == 6
         [e async for e in tutor.send("cli:ann", "summary")]
-        clock.advance(days=1)  # yesterday's lessons are not today's content
+        clock.advance(hours=2)  # 13 hours on, yesterday's lessons are not today's content
         events = [e async for e in tutor.send("cli:ann", "/check")]
         plan = [next(e for e in events if e.kind == "question").data["note_id"]]
         for _ in range(5):
