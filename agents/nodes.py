@@ -307,6 +307,7 @@ async def ask(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
     return {"answer": answer if isinstance(answer, str) else str(answer)}
 
 
+_SWITCHES = ("teach me ", "quiz me on ", "quiz me about ")  # lower case; no answer starts so
 _PENDING_COMMANDS = {"skip": "skip", "/skip": "skip", "hint": "hint", "/hint": "hint",
                      "next": "skip", "pass": "skip"}
 
@@ -324,8 +325,10 @@ def after_answer(state: TutorState) -> Literal["record", "skip", "hint", "empty_
         return "empty_answer"
     if is_aside(text):  # about the previous grade: handle it, keep the question pending
         return "aside"
-    # Only explicit commands leave a pending question: "explain…" may be the start of an answer.
-    if text.startswith("/") or lowered in {"summary", "help", "topics", "quiz me"}:
+    # Only explicit commands leave a pending question: "explain…" may be the start of an answer,
+    # "teach me …" or "quiz me on …" never is.
+    if text.startswith("/") or lowered in {"summary", "help", "topics", "quiz me"} \
+            or lowered.startswith(_SWITCHES):
         return "abandon"
     return "record"
 

@@ -63,6 +63,17 @@ async def test_hint_skip_empty_and_huge_input(open_test_tutor):
         assert await tutor.pending_question("cli:ann") is None
 
 
+async def test_teach_me_while_a_question_is_pending_switches_topic(open_test_tutor):
+    async with open_test_tutor() as tutor:
+        await _events(tutor, "cli:ann", "quiz me on k-means")
+        events = await _events(tutor, "cli:ann", "Teach me dropout")
+        assert "Leaving the pending question" in events[0].text
+        assert not any(e.kind == "grade" for e in events)  # not graded as an answer
+        assert any(e.kind == "text" for e in events)  # the lesson
+        assert await tutor.pending_question("cli:ann") is None
+        assert not tutor.deps.store.learner_attempts(tutor.learner_id("cli:ann"))
+
+
 async def test_unknown_topic_gets_suggestions(open_test_tutor):
     async with open_test_tutor() as tutor:
         events = await _events(tutor, "cli:ann", "teach me zzqx flurb")
