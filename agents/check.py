@@ -30,17 +30,28 @@ REASK_GAP = 2  # other questions answered between a failure and its re-ask: neve
 DEFAULT_DAILY_REVIEW_CAP = 30
 
 
-def new_topic_order(catalog: Catalog, weights: Mapping[str, float],
-                    seen: set[str]) -> list[Note]:
-    """Unseen notes, most useful first: domain weight × (1 − share of the domain already seen),
-    then fewer prerequisites first, so a domain starts from its foundations."""
-    share_seen = {}
+def new_topic_order(catalog: Catalog, weights: Mapping[str, float], seen: set[str],
+                    mastery: Mapping[str, float] | None = None) -> list[Note]:
+    """Unseen notes, most useful first: domain weight × (1 − the domain's mastery), then fewer
+    prerequisites first, so a domain starts from its foundations.
+
+    The domain's mastery is the tracker's (`state.mastery.domain_mastery`): its topics' mastery
+    (0–1) averaged over all its topics, unseen ones counting 0, so the product of the two is the
+    tracker's study priority. `mastery` maps note id → the learner model's estimate; without it
+    a seen topic counts as mastered (the domain's share already seen).
+    """
+    def known(note_id: str) -> float:
+        if mastery is not None:
+            return mastery.get(note_id, 0.0)
+        return 1.0 if note_id in seen else 0.0
+
+    domain_mastery = {}
     for domain in catalog.domains:
         notes = catalog.notes_in(domain.id)
-        share_seen[domain.id] = sum(n.id in seen for n in notes) / max(1, len(notes))
+        domain_mastery[domain.id] = sum(known(n.id) for n in notes) / max(1, len(notes))
 
     def priority(note: Note) -> tuple:
-        return (-weights.get(note.domain, 0.0) * (1 - share_seen[note.domain]),
+        return (-weights.get(note.domain, 0.0) * (1 - domain_mastery[note.domain]),
                 len(note.prerequisites), note.id)
 
     return sorted((n for n in catalog.notes if n.id not in seen), key=priority)
@@ -48,7 +59,8 @@ def new_topic_order(catalog: Catalog, weights: Mapping[str, float],
 
 def compose_check(catalog: Catalog, weights: Mapping[str, float], last_scores: Mapping[str, float],
                   due: Sequence[str], current: Sequence[str] | str | None = (),
-                  size: int = CHECK_SIZE) -> list[tuple[str, bool]]:
+                  size: int = CHECK_SIZE,
+                  mastery: Mapping[str, float] | None = None) -> list[tuple[str, bool]]:
     """(note id, is_review) for each question of a check: today's topics, new ones, reviews.
 
     The learner's protocol: about 70% of a check is on the day's content and 30% on due
@@ -67,6 +79,8 @@ def compose_check(catalog: Catalog, weights: Mapping[str, float], last_scores: M
         due: topics due for review, most overdue first (already within the daily cap).
         current: the topics studied now, oldest first (a single id is accepted).
         size: questions in the check.
+        mastery: note id → the learner model's mastery (0–1), which ranks the domains new
+            topics come from (see `new_topic_order`).
     """
     if isinstance(current, str):
         current = [current]
@@ -92,7 +106,7 @@ def compose_check(catalog: Catalog, weights: Mapping[str, float], last_scores: M
             elif (planned.count(note_id) == round_ and len(planned) < slots
                   and round_ < len(catalog.note(note_id).questions)):
                 planned.append(note_id)
-    for note in new_topic_order(catalog, weights, set(last_scores) | set(planned)):
+    for note in new_topic_order(catalog, weights, set(last_scores) | set(planned), mastery):
         if len(planned) >= slots:
             break
         plan(note.id)

@@ -28,7 +28,7 @@ from agents.schemas import Grade, QuizQuestion
 from agents.state import Deps, TurnContext, TutorState
 from agents.summary import summarize_session
 from knowledge.catalog import Note
-from state.mastery import learner_weights
+from state.mastery import learner_weights, topic_mastery
 
 log = logging.getLogger(__name__)
 
@@ -210,17 +210,22 @@ def _choose_topic(state: TutorState, deps: Deps,
         return due[0].note_id, "review", False
     if state.current_topic and state.current_topic not in failed_last(session):
         return state.current_topic, "current", capped
-    seen = {a.note_id for a in deps.store.learner_attempts(learner_id)}
+    attempts = deps.store.learner_attempts(learner_id)
     fresh = new_topic_order(deps.catalog, domain_weights(deps, learner_id, with_focus=True),
-                            seen)
+                            {a.note_id for a in attempts}, _mastery(attempts, now))
     return (fresh[0].id if fresh else None), "new", capped
+
+
+def _mastery(attempts, now: datetime) -> dict[str, float]:
+    """Note id → the learner model's mastery (0–1) from these attempts."""
+    return {n: m.mastery for n, m in topic_mastery(attempts, now).items()}
 
 
 async def plan_check(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
     """Plan a knowledge check: ~10 questions, ~70% on today's topics and new ones, ~30% reviews."""
     deps, learner_id = runtime.context.deps, runtime.context.learner_id
-    last_scores = {a.note_id: a.score for a in deps.store.learner_attempts(learner_id)
-                   if a.score is not None}
+    attempts = deps.store.learner_attempts(learner_id)
+    last_scores = {a.note_id: a.score for a in attempts if a.score is not None}
     now = deps.clock()
     due = [c.note_id for c in deps.store.due_cards(learner_id, now, limit=20)
            if c.note_id in deps.catalog.by_id]
@@ -229,7 +234,8 @@ async def plan_check(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
     weights = domain_weights(deps, learner_id, with_focus=True)
     # The day's content: what was taught today, then the topic being worked on now.
     today = [n for n in (*_studied_recently(state, now), state.current_topic) if n]
-    plan = compose_check(deps.catalog, weights, last_scores, due[:left], today)
+    plan = compose_check(deps.catalog, weights, last_scores, due[:left], today,
+                         mastery=_mastery(attempts, now))
     if not plan:
         _emit(runtime, "notice", "Nothing to check yet — say \"teach me <topic>\" first.")
         return {"queue": [], "check_total": 0}

@@ -362,15 +362,16 @@ def simulate(profile: Profile, scheduler: str, catalog: Catalog, grader: Offline
             for note_id in today:
                 learner.study(note_id, now - timedelta(hours=2))
             studied += today
-            # The check as plan_check composes it: due reviews under the daily cap, new topics
-            # from the learner's curriculum, the topic studied now first.
-            last_scores = {a.note_id: a.score for a in store.learner_attempts(learner_id)
-                           if a.score is not None}
+            # The check as plan_check composes it: due reviews under the daily cap, today's
+            # topics, new ones from the learner's curriculum ranked with the learner model.
+            history = store.learner_attempts(learner_id)
+            last_scores = {a.note_id: a.score for a in history if a.score is not None}
             due = [c.note_id for c in store.due_cards(learner_id, now, limit=20)]
             left = reviews_left(DEFAULT_DAILY_REVIEW_CAP,
                                 store.review_attempts_since(learner_id, day_start(now)))
+            mastery = {n: m.mastery for n, m in topic_mastery(history, now).items()}
             plan = compose_check(restrict(catalog, set(studied)), profile.weights, last_scores,
-                                 due[:left], today)
+                                 due[:left], today, mastery=mastery)
             queue = [{"note_id": n, "is_review": r} for n, r in plan]
             while queue:
                 item = queue.pop(0)

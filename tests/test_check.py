@@ -13,6 +13,7 @@ from agents.check import (
     compose_check,
     day_start,
     failed_last,
+    new_topic_order,
     pending_reasks,
     reviews_left,
 )
@@ -68,6 +69,20 @@ def test_todays_topics_share_the_new_slots_in_rounds(knowledge):
     assert new.count("gradient-descent") == 1 and new.count("optimizers") == PER_TOPIC
     assert "k-means" not in new and len(new) == 9
     assert len(set(new)) == 9 - PER_TOPIC - 1 + 2  # five new topics fill the rest
+
+
+def test_new_topics_come_from_the_domain_with_the_highest_study_priority(knowledge):
+    catalog = knowledge.catalog
+    weights = {d.id: 0.0 for d in catalog.domains} | {"fundamentals": 1.0, "nlp": 1.0}
+    fundamentals = [n.id for n in catalog.notes_in("fundamentals")]
+    nlp = [n.id for n in catalog.notes_in("nlp")]
+    # The same share of each domain seen (half), but fundamentals barely known.
+    seen = set(fundamentals[: len(fundamentals) // 2]) | set(nlp[: len(nlp) // 2])
+    mastery = {n: (0.1 if n in fundamentals else 0.95) for n in seen}
+    first = new_topic_order(catalog, weights, seen, mastery)[0]
+    assert first.domain == "fundamentals"  # weight × (1 − mastery), as the tracker's priority
+    mastery = {n: (0.95 if n in fundamentals else 0.1) for n in seen}
+    assert new_topic_order(catalog, weights, seen, mastery)[0].domain == "nlp"
 
 
 def test_weak_prerequisite_comes_first(knowledge):
