@@ -1,6 +1,6 @@
-"""What to ask next: a knowledge check the way the learner's protocol composes it (~70% new,
-~30% review), same-session re-asks of failed topics, the daily review cap, and the order in
-which a topic's questions come back."""
+"""What to ask next: a knowledge check the way the learner's protocol composes it (~70% on the
+day's content and new topics, ~30% review), same-session re-asks of failed topics, the daily
+review cap, and the order in which a topic's questions come back."""
 
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ def compose_check(catalog: Catalog, weights: Mapping[str, float], last_scores: M
             weak = last_scores.get(pre, 0.0) < WEAK_PREREQUISITE
             if weak and pre not in planned and pre not in reviews and len(planned) < slots:
                 planned.append(pre)
-        if note_id not in planned and len(planned) < slots:
+        if note_id not in planned and note_id not in reviews and len(planned) < slots:
             planned.append(note_id)
 
     today = [c for c in current if c not in reviews]

@@ -35,8 +35,13 @@ log = logging.getLogger(__name__)
 HELP = """I'm your ML interview tutor. Things to say:
 • teach me <topic> — an explanation grounded in the notes (e.g. "teach me batch norm")
 • quiz me [on <topic>] — a question; answer in your own words and I'll grade it
+• check — the daily knowledge check: ~10 questions on what you studied today, new topics and
+  due reviews, then a summary
+• review — a question on the most overdue topic (or when the next review is)
 • hint / skip — while a question is pending
-• summary — this session's questions, scores and gaps
+• explain the gaps — what your last answer missed, from the notes
+• dispute <why> (or "I think that's wrong because …") — re-grade your last answer
+• summary — this session's questions, scores and gaps; progress — readiness by domain
 • topics — what I cover; weights — domain weights (change them: /weights C=30)
 • anything else — a question answered from the notes"""
 
@@ -101,8 +106,8 @@ async def teach(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
         _emit(runtime, "text", piece)
     _emit(runtime, "notice", "", sources=[note.id], end_of_text=True)
     now = deps.clock()
-    studied = {n: at for n, at in state.studied.items()
-               if n != note.id and n in _studied_recently(state, now)}
+    recent = set(_studied_recently(state, now)) - {note.id}
+    studied = {n: at for n, at in state.studied.items() if n in recent}
     return {"current_topic": note.id, "studied": {**studied, note.id: now.isoformat()}}
 
 
@@ -284,13 +289,13 @@ async def pick_question(state: TutorState, runtime: Runtime[TurnContext]) -> dic
     # Least recently asked first, across sessions: a question comes back only once every
     # question of its topic has been asked.
     asked = asked_order(deps.store.learner_attempts(learner_id, note.id))
-    in_check = []
-    if "queue" in update:  # this check's earlier questions count as the most recent
-        in_check = [k.split(":", 1)[1] for k in state.check_asked if k.startswith(f"{note.id}:")]
-        asked = [q for q in asked if q not in in_check] + in_check
+    in_check = "queue" in update
+    if in_check:  # this check's earlier questions, even skipped ones, count as the most recent
+        earlier = [k.split(":", 1)[1] for k in state.check_asked if k.startswith(f"{note.id}:")]
+        asked = [q for q in asked if q not in earlier] + earlier
     passages = deps.retriever.search(note.title, k=3, note_ids=[note.id])
     question = await deps.engine.make_question(note, passages, asked, about=state.topic_text)
-    if "queue" in update:
+    if in_check:
         update["check_asked"] = [*state.check_asked, f"{note.id}:{question.question_id}"]
     question = question.model_copy(update={"is_review": is_review})
     payload = question.model_dump()

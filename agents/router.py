@@ -32,6 +32,8 @@ _PATTERNS: list[tuple[Kind, re.Pattern[str]]] = [
                             re.I)),
     ("summary", re.compile(r"^(summary|summari[sz]e|session summary|end( the)? session|"
                            r"how did i do|wrap up|recap)\b", re.I)),
+    ("check", re.compile(r"^check\W*$", re.I)),
+    ("review", re.compile(r"^(review|reviews|due reviews|what'?s due)\W*$", re.I)),
     ("quiz", re.compile(r"^(quiz|test|examine|drill|check)\s+me\b(\s+(on|about|in))?\s*(?P<t>.*)$",
                         re.I)),
     ("quiz", re.compile(r"^(give me|ask me)\s+(a\s+)?(question|quiz)s?\b(\s+(on|about|in))?"
@@ -42,6 +44,7 @@ _PATTERNS: list[tuple[Kind, re.Pattern[str]]] = [
                          r"review)\s+(about\s+)?(?P<t>.+)$", re.I)),
     ("learn", re.compile(r"^(explain|learn|study|tell me about|lesson on)\s+(about\s+)?"
                          r"(?P<t>.+)$", re.I)),
+    ("dispute", re.compile(r"^dispute\b:?\s*(?P<t>.*)$", re.I)),
     ("dispute", re.compile(r"^(i think (that'?s|that is|this is|the grade is|you'?re) wrong|"
                            r"i disagree|that'?s (wrong|unfair|not right)|"
                            r"(the )?grade is wrong)\b(?P<t>.*)$", re.I)),

@@ -51,7 +51,7 @@ COMMANDS = [
     ("start", "Start here: what I do, your interview date and focus"),
     ("learn", "Teach me a topic — /learn batch norm"),
     ("quiz", "A question to answer — /quiz [topic]"),
-    ("check", "Daily knowledge check: ~10 questions, new and review"),
+    ("check", "Daily knowledge check: ~10 questions on today's topics, new ones and reviews"),
     ("review", "Questions on topics due for review"),
     ("hint", "A hint for the pending question"),
     ("skip", "Skip the pending question"),
