@@ -36,12 +36,12 @@ async def review_gate(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
         return {"intent": "", "topic_text": ""}
     _emit(runtime, "notice", f"{len(due)} topic(s) due for review; here's the first.",
           due=[c.note_id for c in due])
-    return {"intent": "quiz", "topic_text": ""}
+    return {"intent": "review", "topic_text": ""}  # pick_question: a review, whatever the mix
 
 
 def after_review_gate(state: TutorState) -> Literal["pick_question", "__end__"]:
     """On to a question when something was due."""
-    return "pick_question" if state.intent == "quiz" else "__end__"
+    return "pick_question" if state.intent == "review" else "__end__"
 
 
 async def explain_gaps(state: TutorState, runtime: Runtime[TurnContext]) -> dict:

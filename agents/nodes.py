@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 from datetime import datetime
 from typing import Literal
@@ -12,8 +13,10 @@ from langgraph.types import interrupt
 
 from agents import router
 from agents.check import (
+    PER_TOPIC,
     REASK_BELOW,
     REASK_GAP,
+    REVIEW_SHARE,
     STUDY_WINDOW,
     asked_order,
     compose_check,
@@ -197,28 +200,47 @@ def _choose_topic(state: TutorState, deps: Deps,
                   learner_id: int) -> tuple[str | None, str, bool]:
     """(note id, kind, capped) for a quiz without a named topic.
 
-    In order: a topic failed earlier this session once REASK_GAP other questions were answered
-    since ("reask"); the most overdue review while today's review cap allows ("review"); the
-    current topic unless it was just failed ("current"); the most useful unseen topic ("new").
-    `capped` is True when due reviews were passed over because of the daily cap.
+    A run of "quiz me" follows the knowledge check's proportions, one question at a time. In
+    order: a topic failed earlier this session once REASK_GAP other questions were answered
+    since ("reask"); the most overdue review when it is a review's turn — about REVIEW_SHARE of
+    the session's questions, the first one included, or every time for /review — and today's
+    review cap allows ("review"); the topic being studied, then the others taught within
+    STUDY_WINDOW, each up to PER_TOPIC questions this session, neither just failed nor reviewed
+    ("current");
+    the most useful unseen topic ("new"); a due review when nothing new is left. `capped` is
+    True when a due review was passed over because of the daily cap.
     """
     now = deps.clock()
     session = deps.store.session_attempts(deps.store.current_session(learner_id, now))
     for note_id, since in pending_reasks(session).items():
-        if since >= REASK_GAP and note_id in deps.catalog.by_id:
+        if since >= REASK_GAP and note_id in deps.catalog.by_id and state.intent != "review":
             return note_id, "reask", False
     due = [c for c in deps.store.due_cards(learner_id, now, limit=5) if c.note_id in
            deps.catalog.by_id]
     answered = deps.store.review_attempts_since(learner_id, day_start(now))
-    capped = bool(due) and reviews_left(deps.daily_review_cap, answered) == 0
-    if due and not capped:
+    can_review = bool(due) and reviews_left(deps.daily_review_cap, answered) > 0
+    reviewed = sum(1 for a in session if a.is_review)
+    review_turn = state.intent == "review" or \
+        reviewed < math.ceil(REVIEW_SHARE * (len(session) + 1))
+    capped = bool(due) and review_turn and not can_review
+    if can_review and review_turn:
         return due[0].note_id, "review", False
-    if state.current_topic and state.current_topic not in failed_last(session):
-        return state.current_topic, "current", capped
+    # Being studied: the current topic and today's lessons, not a topic just reviewed (the
+    # scheduler brings that back) nor one just failed (its re-ask does).
+    skip = failed_last(session) | {a.note_id for a in session if a.is_review}
+    studying = [state.current_topic, *reversed(_studied_recently(state, now))]
+    for note_id in dict.fromkeys(n for n in studying if n and n in deps.catalog.by_id):
+        asked = sum(1 for a in session if a.note_id == note_id)
+        if note_id not in skip and asked < PER_TOPIC:
+            return note_id, "current", capped
     attempts = deps.store.learner_attempts(learner_id)
     fresh = new_topic_order(deps.catalog, domain_weights(deps, learner_id, with_focus=True),
                             {a.note_id for a in attempts}, _mastery(attempts, now))
-    return (fresh[0].id if fresh else None), "new", capped
+    if fresh:
+        return fresh[0].id, "new", capped
+    if can_review:
+        return due[0].note_id, "review", False
+    return None, "new", capped
 
 
 def _mastery(attempts, now: datetime) -> dict[str, float]:
@@ -304,7 +326,10 @@ async def pick_question(state: TutorState, runtime: Runtime[TurnContext]) -> dic
     if state.check_total:
         payload["position"] = f"{state.check_total - len(update.get('queue', state.queue))}"\
                               f"/{state.check_total}"
-    return {**update, "question": payload, "current_topic": note.id}
+    # A review or a re-ask is a visit, not what the learner is studying now: "quiz me" goes
+    # on with the topic they were on.
+    current = state.current_topic if (is_review or reask) and state.current_topic else note.id
+    return {**update, "question": payload, "current_topic": current}
 
 
 def after_pick(state: TutorState) -> Literal["ask", "__end__"]:

@@ -1,6 +1,8 @@
 """Golden sequences through the real graph with the fake clock: same-session re-asks, the daily
 review cap, and no verbatim repeat of a question until its topic's questions are exhausted."""
 
+from agents.check import PER_TOPIC
+
 LEARNER = "cli:ann"
 
 
@@ -84,12 +86,13 @@ async def test_daily_review_cap_stops_reviews_and_resets_next_day(open_test_tuto
             tutor.deps.store.review(learner, note_id, 50, clock())
         clock.advance(days=1, hours=1)  # all four due now
         for _ in range(2):
-            review = _question(await _send(tutor, "quiz me"))
+            review = _question(await _send(tutor, "/review"))
             assert review["is_review"]
             await _pass(tutor, review)
-        capped = await _send(tutor, "quiz me")  # the cap + 1-th: no review
-        assert not _question(capped)["is_review"]
-        assert any("today's 2 review questions" in e.text for e in capped)
+        capped = await _send(tutor, "/review")  # the cap + 1-th: no review
+        assert not any(e.kind == "question" for e in capped)
+        assert "That's today's 2 review questions" in capped[0].text
+        assert not _question(await _send(tutor, "quiz me"))["is_review"]
         check = await _send(tutor, "/check")  # leaves the pending question; no reviews
         start = next(e for e in check if "Knowledge check" in e.text)
         assert "3 on what you're studying, 7 new, 0 review" in start.text
@@ -111,3 +114,29 @@ async def test_no_verbatim_repeat_until_the_topic_is_exhausted(open_test_tutor, 
                 clock.advance(hours=5)  # a new session: the history still holds
         assert sorted(asked[:len(bank)]) == sorted(bank)  # every question once …
         assert asked[len(bank):] == asked[:2]  # … then the least recently asked come back
+
+
+async def test_a_run_of_quiz_me_mixes_reviews_and_todays_topics_like_a_check(open_test_tutor,
+                                                                             clock):
+    async with open_test_tutor() as tutor:
+        learner = tutor.learner_id(LEARNER)
+        for note_id in ("regularization", "optimizers", "k-means", "bias-variance"):
+            tutor.deps.store.review(learner, note_id, 50, clock())
+        clock.advance(days=1, hours=1)  # all four due now
+        await _send(tutor, "teach me gradient descent")
+        asked = []
+        for _ in range(10):
+            question = _question(await _send(tutor, "quiz me"))
+            asked.append(("review" if question["is_review"] else "", question["note_id"]))
+            await _pass(tutor, question)
+        # About 30% reviews, the first question among them, spread out; the lesson's topic gets
+        # PER_TOPIC questions, then a new topic, which becomes the one being studied.
+        kinds = [k for k, _ in asked]
+        assert kinds.count("review") == 3 and kinds[0] == "review"
+        assert [i for i, k in enumerate(kinds) if k] == [0, 3, 6]
+        studied = [n for k, n in asked if not k]
+        assert studied[:PER_TOPIC] == ["gradient-descent"] * PER_TOPIC
+        new = studied[PER_TOPIC]
+        assert new != "gradient-descent" and studied[PER_TOPIC:2 * PER_TOPIC] == [new] * PER_TOPIC
+        assert studied[2 * PER_TOPIC] not in {new, "gradient-descent"}
+        assert len({n for k, n in asked if k}) == 3  # three different due topics
