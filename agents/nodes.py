@@ -111,13 +111,24 @@ async def teach(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
     now = deps.clock()
     recent = set(_studied_recently(state, now)) - {note.id}
     studied = {n: at for n, at in state.studied.items() if n in recent}
-    return {"current_topic": note.id, "studied": {**studied, note.id: now.isoformat()}}
+    return {"current_topic": note.id, "current_at": now.isoformat(),
+            "studied": {**studied, note.id: now.isoformat()}}
 
 
 def _studied_recently(state: TutorState, now: datetime) -> list[str]:
     """The topics taught within STUDY_WINDOW of `now`, oldest first."""
     return [n for n, at in state.studied.items()
             if now - datetime.fromisoformat(at) <= STUDY_WINDOW]
+
+
+def _studying(state: TutorState, now: datetime) -> list[str]:
+    """What the learner is studying now, oldest first: today's lessons, then the current topic
+    if it was taught or asked about within STUDY_WINDOW (yesterday's topic is not today's)."""
+    recent = _studied_recently(state, now)
+    if state.current_topic and state.current_at \
+            and now - datetime.fromisoformat(state.current_at) <= STUDY_WINDOW:
+        recent = [n for n in recent if n != state.current_topic] + [state.current_topic]
+    return recent
 
 
 async def respond(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
@@ -228,8 +239,9 @@ def _choose_topic(state: TutorState, deps: Deps,
     # Being studied: the current topic and today's lessons, not a topic just reviewed (the
     # scheduler brings that back) nor one just failed (its re-ask does).
     skip = failed_last(session) | {a.note_id for a in session if a.is_review}
-    studying = [state.current_topic, *reversed(_studied_recently(state, now))]
-    for note_id in dict.fromkeys(n for n in studying if n and n in deps.catalog.by_id):
+    for note_id in reversed(_studying(state, now)):  # the current topic first
+        if note_id not in deps.catalog.by_id:
+            continue
         asked = sum(1 for a in session if a.note_id == note_id)
         if note_id not in skip and asked < PER_TOPIC:
             return note_id, "current", capped
@@ -260,7 +272,7 @@ async def plan_check(state: TutorState, runtime: Runtime[TurnContext]) -> dict:
                         deps.store.review_attempts_since(learner_id, day_start(now)))
     weights = domain_weights(deps, learner_id, with_focus=True)
     # The day's content: what was taught today, then the topic being worked on now.
-    today = [n for n in (*_studied_recently(state, now), state.current_topic) if n]
+    today = _studying(state, now)
     plan = compose_check(deps.catalog, weights, last_scores, due[:left], today,
                          mastery=_mastery(attempts, now))
     if not plan:
@@ -328,8 +340,10 @@ async def pick_question(state: TutorState, runtime: Runtime[TurnContext]) -> dic
                               f"/{state.check_total}"
     # A review or a re-ask is a visit, not what the learner is studying now: "quiz me" goes
     # on with the topic they were on.
-    current = state.current_topic if (is_review or reask) and state.current_topic else note.id
-    return {**update, "question": payload, "current_topic": current}
+    if (is_review or reask) and state.current_topic:
+        return {**update, "question": payload}
+    return {**update, "question": payload, "current_topic": note.id,
+            "current_at": deps.clock().isoformat()}
 
 
 def after_pick(state: TutorState) -> Literal["ask", "__end__"]:

@@ -26,6 +26,9 @@ class TutorState:
     """The topic as the learner named it, before resolution."""
     current_topic: str | None = None
     """Note id most recently taught or quizzed; "quiz me" without a topic continues it."""
+    current_at: str = ""
+    """When `current_topic` was last taught or asked about (ISO time): past STUDY_WINDOW it is
+    no longer what the learner is studying now, and checks and "quiz me" move on."""
     studied: dict[str, str] = field(default_factory=dict)
     """Note id → when it was last taught (ISO time), oldest first: those taught within
     STUDY_WINDOW are the day's content a knowledge check asks about."""

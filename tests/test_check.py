@@ -184,6 +184,10 @@ async def test_check_asks_what_was_taught_today(open_test_tutor, clock):
             events = [e async for e in tutor.send("cli:ann", "skip")]
             plan.append(next(e for e in events if e.kind == "question").data["note_id"])
         assert "k-means" not in plan
+        clock.advance(days=1)  # nor is the topic last asked about, a day later
+        events = [e async for e in tutor.send("cli:ann", "/check")]
+        start = next(e for e in events if "Knowledge check" in e.text)
+        assert "on what you're studying" not in start.text
 
 
 def test_store_counts_review_answers_since_midnight(tmp_path):
