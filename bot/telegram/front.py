@@ -475,8 +475,9 @@ class TelegramFront:
         lines.append(f"Interview: {when}." if when else "No interview date yet.")
         lines.append("Focus: " + ", ".join(labels) + "." if labels else "Focus: every domain, "
                      "by its interview weight.")
-        lines.append("\nTry /learn to study a topic, /quiz for a question, or /check for a "
-                     "10-question knowledge check.")
+        lines.append("\nStudy a topic with /learn, then /check asks you about it — two or "
+                     "three questions a topic, plus your due reviews. /quiz gives one question "
+                     "at a time.")
         return escape("\n".join(lines))
 
     async def _edit(self, query, html_text: str, keyboard: InlineKeyboardMarkup | None) -> None:
