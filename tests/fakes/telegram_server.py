@@ -17,13 +17,15 @@ import struct
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from telegram.ext import Application
+
+from bot.telegram.app import polling_in_loop
 
 T = TypeVar("T")
 
@@ -1368,19 +1370,12 @@ def _make_handler(server: FakeTelegramServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@contextlib.asynccontextmanager
-async def polling(app: Application, timeout: float = 1.0) -> AsyncIterator[Application]:
-    """Run a PTB Application's long polling for the duration of the block, then stop it cleanly.
+def polling(app: Application,
+            timeout: float = 1.0) -> contextlib.AbstractAsyncContextManager[Application]:
+    """Run a PTB Application's long polling for the duration of the block, then stop it cleanly
+    (the bot's own `polling_in_loop`).
 
     `timeout` is the long-poll timeout in seconds. Updates arrive at once whatever it is; it
     only sets how often an idle bot polls again (each poll is one getUpdates in `tg.calls`).
     """
-    await app.initialize()
-    await app.start()
-    await app.updater.start_polling(poll_interval=0, timeout=timeout)
-    try:
-        yield app
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
+    return polling_in_loop(app, timeout)
